@@ -1,0 +1,81 @@
+# The interface for people and CI alike. `make help` lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+COACH := $(BIN)/coach
+PY := $(BIN)/python
+export PYTHONDONTWRITEBYTECODE := 1
+# Keep TensorFlow quiet and inside two cores.
+export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+
+.PHONY: help install test test-unit test-safety check-content build-content validate train \
+        test-stories test-e2e chat up worker clean bench-nlu bench-content bench-escalation bench-schedule
+
+help:
+	@echo "make install      create $(VENV) (Python 3.10) with the pinned dependencies"
+	@echo "make test         everything CI runs: content, unit, contract, safety, Rasa data + stories, e2e"
+	@echo "make chat         talk to the coach in this terminal (SQLite, no credentials)"
+	@echo "make up           start Rasa + action server + worker for other clients (Ctrl-C stops all)"
+	@echo "make worker       run only the worker (alerts, reminders)"
+	@echo "make train        train the Rasa model if bot/ or content/ changed"
+	@echo "make bench-*      benchmarks: nlu, content, escalation, schedule"
+
+$(BIN)/activate:
+	@PY310=$$(scripts/find-python310.sh) || exit 1; \
+	echo "Using $$PY310"; \
+	$$PY310 -m venv $(VENV)
+
+install: $(BIN)/activate
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip check
+	$(COACH) db upgrade
+	@echo "Installed. Next: make test, then make chat."
+
+check-content:
+	$(COACH) content check
+
+build-content:
+	$(COACH) content build
+
+# Fast tests: pure logic, actions with inline trackers, contracts (incl. generated files fresh).
+test-unit:
+	$(PY) -m pytest -q -m "not e2e and not slow" tests/unit tests/contract
+
+# Risk detection and escalation: their own group, must pass at 100%.
+test-safety:
+	$(PY) -m pytest -q -m safety tests
+
+validate:
+	cd bot && ../$(BIN)/rasa data validate --fail-on-warnings --domain domain --data data
+
+train:
+	$(COACH) train
+
+test-stories: train
+	$(COACH) test stories
+
+test-e2e: train
+	$(PY) -m pytest -q -m "e2e or slow" tests
+
+test: check-content test-unit test-safety validate train test-stories test-e2e
+	@echo "All tests passed."
+
+chat:
+	$(COACH) chat
+
+up:
+	$(COACH) up
+
+worker:
+	$(COACH) worker
+
+bench-nlu: train
+	$(PY) scripts/bench_nlu.py
+
+bench-content:
+	$(PY) scripts/bench_content_edit.py
+
+clean:
+	rm -rf .coach models results .pytest_cache

@@ -1,0 +1,60 @@
+"""Shared plumbing for actions: run the engine for this tracker's participant, send its reply.
+
+Actions stay thin: find the participant (the tracker's sender id is already the
+pseudonymous participant id), call one engine method in one database transaction
+(in a worker thread, so the action server's event loop never blocks), send messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Callable, List
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from coach.content.cache import content_cache
+from coach.engine import Coach, Reply
+from coach.participants import touch
+from coach.store import SqlStore, UnknownParticipant
+from coach.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+def _run(pid: str, fn: Callable[[Coach, str], Reply]) -> Reply:
+    content = content_cache().get()
+    with session_scope() as session:
+        coach = Coach(content, SqlStore(session))
+        reply = fn(coach, pid)
+        touch(session, pid)
+        return reply
+
+
+async def run_engine(tracker: Tracker, dispatcher: CollectingDispatcher, fn: Callable[[Coach, str], Reply]) -> Reply:
+    """Run ``fn(coach, participant_id)`` and send what it says. Unknown senders get told how to join."""
+    pid = tracker.sender_id
+    try:
+        reply = await asyncio.to_thread(_run, pid, fn)
+    except UnknownParticipant:
+        log.warning("no participant %s", pid)
+        reply = Reply()
+        reply.say(content_cache().get().messages["not_enrolled"])
+        reply.active = False
+    send(dispatcher, reply)
+    return reply
+
+
+def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    for out in reply.messages:
+        buttons: List[dict] = [{"title": b, "payload": b} for b in out.buttons]
+        dispatcher.utter_message(text=out.text, buttons=buttons or None)
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message or {}).get("text") or ""

@@ -1,0 +1,103 @@
+"""Things he can ask any time: help, progress, the toolkit, pause, and short replies."""
+
+from __future__ import annotations
+
+from typing import List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.common import run_engine
+from coach.content.cache import content_cache
+
+
+class ActionHelp(Action):
+    def name(self) -> Text:
+        return "action_help"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        await run_engine(tracker, dispatcher, lambda coach, pid: coach.help(pid))
+        return []
+
+
+class ActionProgress(Action):
+    def name(self) -> Text:
+        return "action_progress"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        await run_engine(tracker, dispatcher, lambda coach, pid: coach.progress(pid))
+        return []
+
+
+class ActionOpenToolkit(Action):
+    def name(self) -> Text:
+        return "action_open_toolkit"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        reply = await run_engine(tracker, dispatcher, lambda coach, pid: coach.open_toolkit(pid))
+        return [SlotSet("has_flow", reply.active)]
+
+
+class ActionPause(Action):
+    def name(self) -> Text:
+        return "action_pause"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        await run_engine(tracker, dispatcher, lambda coach, pid: coach.pause(pid))
+        return [SlotSet("flow_answer", None), SlotSet("has_flow", False)]
+
+
+class _Say(Action):
+    """Send one everyday message from content/messages.yml."""
+
+    action_name = ""
+    message = ""
+
+    def name(self) -> Text:
+        return self.action_name
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(text=content_cache().get().messages[self.message])
+        return []
+
+
+class ActionFallback(_Say):
+    action_name, message = "action_fallback", "fallback"
+
+
+class ActionGoodbye(_Say):
+    action_name, message = "action_goodbye", "goodbye"
+
+
+class ActionThanks(_Say):
+    action_name, message = "action_thanks", "thanks"
+
+
+class ActionNoProblem(_Say):
+    action_name, message = "action_no_problem", "no_problem"
+
+
+class ActionRepeatLast(Action):
+    """'What?' outside a session: send the coach's last messages again."""
+
+    def name(self) -> Text:
+        return "action_repeat_last"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        # The bot's messages between his previous message and this one.
+        last: List[dict] = []
+        users = 0
+        for event in reversed(tracker.events):
+            if event.get("event") == "user":
+                users += 1
+                if users == 2:
+                    break
+            elif event.get("event") == "bot" and users == 1:
+                last.insert(0, event)
+        if not last:
+            dispatcher.utter_message(text=content_cache().get().messages["fallback"])
+        for event in last:
+            dispatcher.utter_message(text=event.get("text"), buttons=(event.get("data") or {}).get("buttons"))
+        return []

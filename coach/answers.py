@@ -1,0 +1,155 @@
+"""Understanding short SMS-style answers: numbers, yes/no, options, "dunno", "skip".
+
+Pure functions; the NLU intent is a hint passed in by the caller, never required.
+
+    >>> parse_number("about 6/10", 0, 10).value
+    6
+    >>> parse_yes_no("nah")
+    False
+    >>> parse_option("b)", ["A", "B", "C"], ["x", "y", "z"])
+    'B'
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+WORD_NUMBERS = {
+    "zero": 0, "none": 0, "nil": 0, "nowt": 0, "nothing": 0, "no days": 0, "not one": 0, "o": 0,
+    "one": 1, "once": 1, "two": 2, "twice": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "a couple": 2, "couple": 2, "a few": 3,
+}
+ALL_WORDS = ("every day", "everyday", "all week", "all of them", "all days", "all the days", "every single day", "all")
+YES = {
+    "y", "yes", "yeah", "yea", "yeh", "yep", "yup", "ye", "yh", "ya", "yas", "aye", "ok", "okay", "k", "kk",
+    "sure", "deffo", "defo", "definitely", "of course", "course", "go on", "sound", "right", "correct",
+    "true", "i did", "i have", "yes mate", "yeah mate", "too right", "ja", "yess", "yse", "yesh", "absolutely",
+}
+NO = {
+    "n", "no", "nah", "nope", "naw", "nae", "na", "not really", "never", "no way", "i didnt",
+    "i didn't", "i havent", "i haven't", "no mate", "not yet", "false", "noo", "nop", "nahh", "not at all",
+}
+DUNNO = {
+    "dunno", "idk", "not sure", "no idea", "unsure", "dont know", "don't know", "i dont know",
+    "i don't know", "dno", "dunno mate", "couldnt say", "couldn't say", "hard to say", "no clue",
+    "maybe", "not a clue", "dont no", "dnt know", "idek", "i dunno",
+}
+SKIP = {"skip", "pass", "skip it", "next", "next question", "skip this", "skip that", "move on",
+        "rather not say", "id rather not say", "i'd rather not say", "no comment", "skp", "skipp"}
+REPEAT = {"repeat", "again", "say again", "say that again", "what", "what?", "huh", "come again",
+          "pardon", "sorry?", "eh", "eh?", "repeat that", "what was the question", "rpt"}
+
+
+def normalise(text: str) -> str:
+    """Lower case, punctuation stripped, letters repeated 3+ times squashed ('yesss' -> 'yess')."""
+    t = text.lower().replace("\u2019", "'")
+    t = re.sub(r"[^\w'\s/]+", " ", t)
+    t = re.sub(r"(\w)\1{2,}", r"\1\1", t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def _words(text: str) -> int:
+    return len(normalise(text).split())
+
+
+def is_dunno(text: str, intent: Optional[str] = None) -> bool:
+    n = normalise(text)
+    return n in DUNNO or (intent == "dunno" and _words(text) <= 5)
+
+
+def is_skip(text: str, intent: Optional[str] = None) -> bool:
+    n = normalise(text)
+    return n in SKIP or (intent == "skip" and _words(text) <= 5)
+
+
+def is_repeat(text: str, intent: Optional[str] = None) -> bool:
+    n = normalise(text)
+    return n in REPEAT or text.strip() in {"?", "??"} or (intent == "repeat" and _words(text) <= 5)
+
+
+@dataclass(frozen=True)
+class NumberAnswer:
+    value: Optional[int]
+    problem: Optional[str] = None  # "none" | "range" | "dunno" | "several"
+
+
+_NUM = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)?(?![\w.])")
+
+
+def parse_number(text: str, lo: int, hi: int) -> NumberAnswer:
+    """A whole number from lo to hi in what he wrote, or why not."""
+    if is_dunno(text):
+        return NumberAnswer(None, "dunno")
+    n = normalise(text)
+    # "7/10", "7 out of 10": the scale's maximum is not an answer.
+    n = re.sub(r"\b(\d+)\s*(?:/|out of|outta|oo)\s*\d+\b", r"\1", n)
+    nums = _NUM.findall(n.replace(",", "."))
+    if not nums:
+        if any(re.search(rf"\b{re.escape(w)}\b", n) for w in ALL_WORDS):
+            return NumberAnswer(hi) if hi == 7 else NumberAnswer(None, "none")
+        found = sorted({v for w, v in WORD_NUMBERS.items() if re.search(rf"\b{re.escape(w)}\b", n)
+                        and (len(w) > 1 or n == w)})
+        if len(found) == 1:
+            nums = [str(found[0])]
+        elif len(found) > 1:
+            return NumberAnswer(None, "several")
+        else:
+            return NumberAnswer(None, "none")
+    values = {float(x) for x in nums}
+    if len(values) > 1:
+        return NumberAnswer(None, "several")
+    value = values.pop()
+    if value != int(value):
+        return NumberAnswer(None, "none")
+    value = int(value)
+    if not lo <= value <= hi:
+        return NumberAnswer(None, "range")
+    return NumberAnswer(value)
+
+
+def parse_yes_no(text: str, intent: Optional[str] = None) -> Optional[bool]:
+    n = normalise(text)
+    if n in YES:
+        return True
+    if n in NO:
+        return False
+    first = n.split(" ", 1)[0] if n else ""
+    if first in {"yes", "yeah", "yep", "y", "aye", "yup", "ye", "ok", "okay"}:
+        return True
+    if first in {"no", "nah", "nope", "n", "naw", "never"}:
+        return False
+    if intent == "affirm":
+        return True
+    if intent == "deny":
+        return False
+    return None
+
+
+def parse_option(text: str, keys: Sequence[str], labels: Sequence[str]) -> Optional[str]:
+    """Which option he picked: its key ('A', 'b)', '(c)'), its number, or words close to its text."""
+    raw = text.strip()
+    n = normalise(raw)
+    upper = [k.upper() for k in keys]
+    m = re.fullmatch(r"\(?\s*([a-z0-9]{1,2})\s*[).:]?", raw.lower())
+    if m:
+        token = m.group(1).upper()
+        if token in upper:
+            return keys[upper.index(token)]
+        if token.isdigit() and 1 <= int(token) <= len(keys) and not any(k.isdigit() for k in keys):
+            return keys[int(token) - 1]
+    m = re.match(r"^(?:its|it's|it is|answer|option|i think|i'd say|id say)?\s*\(?([a-z])\)?(?:\s|$|[.!])", n)
+    if m and m.group(1).upper() in upper and len(n.split()) <= 4:
+        return keys[upper.index(m.group(1).upper())]
+    if len(n) >= 4:
+        norm_labels = [normalise(label) for label in labels]
+        for key, label in zip(keys, norm_labels):
+            if n == label or (len(n) >= 8 and n in label):
+                return key
+        close = difflib.get_close_matches(n, norm_labels, n=1, cutoff=0.75)
+        if close:
+            return keys[norm_labels.index(close[0])]
+    return None
