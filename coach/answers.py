@@ -84,6 +84,10 @@ def parse_number(text: str, lo: int, hi: int) -> NumberAnswer:
     """A whole number from lo to hi in what he wrote, or why not."""
     if is_dunno(text):
         return NumberAnswer(None, "dunno")
+    if re.search(r"(?:^|\s)(?:-|minus\s*)\d", text.lower()):
+        return NumberAnswer(None, "range")  # "-1": below any scale we use
+    if re.search(r"\d[.,]\d", text):
+        return NumberAnswer(None, "none")  # "6.5": ask for a whole number
     n = normalise(text)
     # "7/10", "7 out of 10": the scale's maximum is not an answer.
     n = re.sub(r"\b(\d+)\s*(?:/|out of|outta|oo)\s*\d+\b", r"\1", n)
@@ -91,8 +95,13 @@ def parse_number(text: str, lo: int, hi: int) -> NumberAnswer:
     if not nums:
         if any(re.search(rf"\b{re.escape(w)}\b", n) for w in ALL_WORDS):
             return NumberAnswer(hi) if hi == 7 else NumberAnswer(None, "none")
-        found = sorted({v for w, v in WORD_NUMBERS.items() if re.search(rf"\b{re.escape(w)}\b", n)
-                        and (len(w) > 1 or n == w)})
+        found = set()
+        rest = n
+        for w in sorted(WORD_NUMBERS, key=len, reverse=True):  # longest first: "not one" before "one"
+            if (len(w) > 1 or n == w) and re.search(rf"\b{re.escape(w)}\b", rest):
+                found.add(WORD_NUMBERS[w])
+                rest = re.sub(rf"\b{re.escape(w)}\b", " ", rest)
+        found = sorted(found)
         if len(found) == 1:
             nums = [str(found[0])]
         elif len(found) > 1:
@@ -113,6 +122,10 @@ def parse_number(text: str, lo: int, hi: int) -> NumberAnswer:
 
 def parse_yes_no(text: str, intent: Optional[str] = None) -> Optional[bool]:
     n = normalise(text)
+    if n in {"yeah nah", "yea nah", "yeh nah", "ye nah"}:
+        return False  # UK/Aus: "yeah, nah" means no
+    if n in {"nah yeah", "na yeah", "nah yea"}:
+        return True
     if n in YES:
         return True
     if n in NO:
@@ -141,8 +154,10 @@ def parse_option(text: str, keys: Sequence[str], labels: Sequence[str]) -> Optio
             return keys[upper.index(token)]
         if token.isdigit() and 1 <= int(token) <= len(keys) and not any(k.isdigit() for k in keys):
             return keys[int(token) - 1]
-    m = re.match(r"^(?:its|it's|it is|answer|option|i think|i'd say|id say)?\s*\(?([a-z])\)?(?:\s|$|[.!])", n)
-    if m and m.group(1).upper() in upper and len(n.split()) <= 4:
+    # "its b", "answer c", "b i think": one key letter with a few known words around it.
+    m = re.fullmatch(r"(?:(?:its|it's|it is|answer|option|i think|i'd say|id say|i reckon|i pick|i choose|probably)\s+)?"
+                     r"([a-z])(?:\s+(?:i think|i reckon|mate|please|surely|probably|then))?", n)
+    if m and m.group(1).upper() in upper and (m.group(0) != m.group(1) or len(n) == 1):
         return keys[upper.index(m.group(1).upper())]
     if len(n) >= 4:
         norm_labels = [normalise(label) for label in labels]

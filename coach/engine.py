@@ -60,6 +60,7 @@ class Store(Protocol):
     def session_started(self, pid: str, week: int, step_id: str) -> None: ...
     def session_position(self, pid: str, week: int, step_id: Optional[str]) -> None: ...
     def session_completed(self, pid: str, week: int) -> None: ...
+    def session_step(self, pid: str, week: int) -> Optional[str]: ...
     def completed_weeks(self, pid: str) -> Set[int]: ...
     def started_weeks(self, pid: str) -> Set[int]: ...
     def step_done(self, pid: str, week: int, step_id: str, status: str) -> None: ...
@@ -252,8 +253,12 @@ class Coach:
         flow = self.content.sessions[week]
         prog = self.content.programme
         if how == "resume":
+            saved = self.store.session_step(pid, week)
             done = self.store.steps_done(pid, week)
-            step = next((s for s in flow.steps if s.id not in done), flow.steps[0])
+            if saved in {s.id for s in flow.steps} and saved not in done:
+                step = flow.step(saved)  # the question he was last asked
+            else:  # no usable saved position (or the content changed): the first step not yet done
+                step = next((s for s in flow.steps if s.id not in done), flow.steps[0])
             reply.say(self._fmt("resume_session", week=week, title=flow.title))
         else:
             step = flow.steps[0]
@@ -383,7 +388,7 @@ class Coach:
                     continue
                 frame["step"] = step.id
             if not self._applies(pid, step):
-                self._advance(pid, stack, step, None, reply)
+                self._advance(pid, stack, step, "n/a", reply)
                 continue
             if not step.interactive:
                 reply.say(self._text(pid, frame, step.text))
@@ -464,7 +469,7 @@ class Coach:
                 applies = self._applies(pid, s)
                 if applies:
                     reply.say(self._text(pid, frame, s.text))
-                self._advance(pid, stack, s, "done" if applies else None, reply)
+                self._advance(pid, stack, s, "done" if applies else "n/a", reply)
 
     # -- answers -----------------------------------------------------------------------------
 

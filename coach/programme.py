@@ -75,8 +75,9 @@ def start_for_week(programme: Programme, week: int, today: date) -> date:
     """A start date that makes ``week`` the current session today (for demo participants)."""
     if week == 0:
         return today
-    if week == programme.booster_week:
-        return today - (booster_opens_on(programme, today) - today)
+    if week == programme.booster_week:  # the booster opened today (or, at month ends, a day or two ago)
+        return today - relativedelta(months=programme.booster_opens_months_after_end) - timedelta(
+            weeks=programme.programme_length_weeks)
     return today - timedelta(days=programme.first_week_opens_after_days + 7 * (week - 1))
 
 

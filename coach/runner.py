@@ -65,10 +65,8 @@ def rasa_env(settings: Settings) -> Dict[str, str]:
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     env.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
-    env["COACH_HOME"] = str(settings.home)
-    env["COACH_CONTENT_DIR"] = str(settings.content_dir)
-    env["DATABASE_URL"] = settings.database_url
     env["RASA_TELEMETRY_ENABLED"] = "false"
+    env.update(settings.as_env())
     return env
 
 
@@ -146,13 +144,11 @@ def _get(url: str, timeout: float = 2.0) -> Optional[int]:
 
 
 class Stack:
-    """The action server and the Rasa server (and the worker, once it exists) as child processes."""
+    """The action server and the Rasa server as child processes."""
 
-    def __init__(self, settings: Settings, log_dir: Optional[Path] = None, with_worker: bool = True,
-                 startup_timeout: float = 240.0):
+    def __init__(self, settings: Settings, log_dir: Optional[Path] = None, startup_timeout: float = 240.0):
         self.settings = settings
         self.log_dir = log_dir
-        self.with_worker = with_worker
         self.startup_timeout = startup_timeout
         self.procs: Dict[str, subprocess.Popen] = {}
         self._logs: List = []

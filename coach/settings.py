@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Dict, Mapping, Optional
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,6 +93,40 @@ class Settings:
     twilio_from_number: str
     twilio_api_base: str
     public_base_url: str
+
+    def as_env(self) -> Dict[str, str]:
+        """These settings as environment variables, for child processes (Rasa, actions, worker)."""
+        return {
+            "COACH_ENV": self.env,
+            "COACH_HOME": str(self.home),
+            "COACH_CONTENT_DIR": str(self.content_dir),
+            "COACH_BOT_DIR": str(self.bot_dir),
+            "COACH_MODELS_DIR": str(self.models_dir),
+            "DATABASE_URL": self.database_url,
+            "TRACKER_STORE_URL": self.tracker_store_url,
+            "RASA_HOST": self.rasa_host,
+            "RASA_PORT": str(self.rasa_port),
+            "ACTION_HOST": self.action_host,
+            "ACTION_PORT": str(self.action_port),
+            "RASA_AUTH_TOKEN": self.rasa_auth_token,
+            "COACH_AUTO_ENROL": "true" if self.auto_enrol else "false",
+            "COACH_DEFAULT_SITE": self.default_site,
+            "COACH_SECRET_KEY": self.secret_key,
+            "COACH_HASH_KEY": self.hash_key,
+            "COACH_TIMEZONE": self.timezone,
+            "ALERT_RENOTIFY_MINUTES": str(self.alert_renotify_minutes),
+            "ALERT_TRIES_PER_PERSON": str(self.alert_tries_per_person),
+            "ALERT_MAX_SEND_ATTEMPTS": str(self.alert_max_send_attempts),
+            "WORKER_POLL_SECONDS": str(self.worker_poll_seconds),
+            "TELEGRAM_BOT_TOKEN": self.telegram_bot_token,
+            "TELEGRAM_WEBHOOK_SECRET": self.telegram_webhook_secret,
+            "TELEGRAM_API_BASE": self.telegram_api_base,
+            "TWILIO_ACCOUNT_SID": self.twilio_account_sid,
+            "TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+            "TWILIO_FROM_NUMBER": self.twilio_from_number,
+            "TWILIO_API_BASE": self.twilio_api_base,
+            "PUBLIC_BASE_URL": self.public_base_url,
+        }
 
     @property
     def is_production(self) -> bool:

@@ -125,7 +125,7 @@ def _fit(piece: str, max_units: int) -> List[str]:
                 out.append(current)
                 current = ""
             cut = max_units
-            while units(word[:cut]) > max_units:
+            while cut > 1 and units(word[:cut]) > max_units:
                 cut -= 1
             out.append(word[:cut])
             word = word[cut:]

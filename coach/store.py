@@ -100,6 +100,10 @@ class SqlStore:
         row.last_activity_at = now
         self.s.flush()
 
+    def session_step(self, pid: str, week: int) -> Optional[str]:
+        row = self._progress(pid, week)
+        return row.current_step if row else None
+
     def completed_weeks(self, pid: str) -> Set[int]:
         return set(self.s.execute(
             select(SessionProgress.week).where(SessionProgress.participant_id == pid, SessionProgress.completed_at.isnot(None))
@@ -224,6 +228,9 @@ class MemoryStore:
         self.started.add((pid, week))
         self.completed.add((pid, week))
         self.positions[(pid, week)] = None
+
+    def session_step(self, pid: str, week: int) -> Optional[str]:
+        return self.positions.get((pid, week))
 
     def completed_weeks(self, pid: str) -> Set[int]:
         return {w for p, w in self.completed if p == pid}

@@ -60,3 +60,9 @@ def content_cache() -> ContentCache:
 
         _cache = ContentCache(get_settings().content_dir)
     return _cache
+
+
+def reset_content_cache() -> None:
+    """Forget the loaded content (tests that point COACH_CONTENT_DIR somewhere else)."""
+    global _cache
+    _cache = None

@@ -41,6 +41,8 @@ from coach.content.model import (
 from coach.content.render import estimate, placeholders
 
 MAX_SEGMENTS = 2
+# Parsed YAML by file content: an unchanged file is never parsed twice (the loader only reads it).
+_PARSED: Dict[str, Any] = {}
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SAVE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z_]+)?$")
 INTENT_RE = re.compile(r"^[a-z][a-z_]*$")
@@ -118,6 +120,7 @@ class _Loader:
         self.yaml = YAML(typ="rt")
         self.saved_names: Dict[str, Source] = {}
         self.answer_refs: List[Tuple[str, Source]] = []
+        self.unreadable: List[str] = []  # files that could not be parsed
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -125,10 +128,23 @@ class _Loader:
         self.problems.append(Problem(Source(file, line), message))
 
     def read(self, path: Path) -> Tuple[str, Any]:
+        """Parse one YAML file; on failure record the problem (and that checks relying on it are unsafe)."""
         name = display_path(path)
+        before = len(self.problems)
+        file, data = self._read(path, name)
+        if len(self.problems) > before:
+            self.unreadable.append(name)
+        return file, data
+
+    def _read(self, path: Path, name: str) -> Tuple[str, Any]:
         try:
-            with path.open(encoding="utf-8") as fh:
-                return name, self.yaml.load(fh)
+            raw = path.read_bytes()
+            key = hashlib.sha1(raw).hexdigest()
+            if key not in _PARSED:
+                _PARSED[key] = self.yaml.load(raw.decode("utf-8"))
+                while len(_PARSED) > 512:
+                    _PARSED.pop(next(iter(_PARSED)))
+            return name, _PARSED[key]
         except FileNotFoundError:
             self.problem(name, 1, "file is missing; create it (see content/README.md)")
         except UnicodeDecodeError as exc:
@@ -161,9 +177,9 @@ class _Loader:
                 else:
                     self.answer_refs.append((arg, Source(file, line)))
             elif name not in allowed:
-                can = ", ".join("{" + a + "}" for a in sorted(allowed)) or "none"
-                extra = " and {answer:NAME}" if answers_ok else ""
-                self.problem(file, line, f"{where} uses {{{name}}}, which the coach can't fill in here; use {can}{extra}")
+                can = [("{" + a + "}") for a in sorted(allowed)] + (["{answer:NAME}"] if answers_ok else [])
+                fix = f"use {', '.join(can)}" if can else "this message can't include any {...}; remove it"
+                self.problem(file, line, f"{where} uses {{{name}}}, which the coach can't fill in here; {fix}")
         if not bad:
             filled = estimate(text)
             n = sms.segment_count(filled)
@@ -236,6 +252,7 @@ class _Loader:
             self.problem(file, _line(parent, "steps") if "steps" in parent else 1, "'steps' must be a list with at least one step")
             return []
         steps: List[Step] = []
+        used_blocks: Dict[str, int] = {}
         for i, item in enumerate(raw):
             line = _line(raw, i)
             if isinstance(item, dict) and "use" in item:
@@ -250,6 +267,11 @@ class _Loader:
                 extra = set(item) - {"use"}
                 if extra:
                     self.problem(file, line, f"'use' steps take no other fields; remove {', '.join(sorted(extra))}")
+                if name in used_blocks:
+                    self.problem(file, line, f"'use: {name}' is already used on line {used_blocks[name]}; "
+                                 "a session can use each block once, so remove this line")
+                    continue
+                used_blocks[name] = line
                 steps.extend(blocks[name][0])
                 continue
             step = self.step(file, line, item, prefix)
@@ -397,6 +419,8 @@ class _Loader:
             if steps:
                 self.session_shape(file, flow, programme)
             out[week] = flow
+        if self.unreadable:
+            return out  # a file we couldn't read may be the "missing" week: fix the YAML first
         for week in range(0, programme.weekly_sessions + 2):
             if week not in out:
                 what = "welcome session (week: 0)" if week == 0 else (
@@ -517,6 +541,8 @@ class _Loader:
             self.problem(file, int(line) if line.strip().isdigit() else 1, message.strip())
 
     def references(self) -> None:
+        if self.unreadable:
+            return  # the answer may be saved in the file we couldn't read
         for name, source in self.answer_refs:
             if name not in self.saved_names:
                 self.problem(source.file, source.line,

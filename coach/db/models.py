@@ -101,7 +101,7 @@ class StepProgress(Base):
     participant_id = Column(String(16), ForeignKey("participants.id"), nullable=False)
     week = Column(Integer, nullable=False)
     step_id = Column(String(80), nullable=False)
-    status = Column(String(10), nullable=False)  # done | skipped
+    status = Column(String(10), nullable=False)  # done | skipped | n/a (its `when:` did not apply)
     shown_at = Column(DateTime)
     completed_at = Column(DateTime, nullable=False, default=utcnow)
     __table_args__ = (
