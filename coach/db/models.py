@@ -60,6 +60,8 @@ class Participant(Base):
     is_demo = Column(Boolean, nullable=False, default=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     last_contact_at = Column(DateTime)
+    opted_out_at = Column(DateTime)  # STOP: no messages to him until START (risk still escalates)
+    opt_out_reason = Column(String(40))
 
     site = relationship("Site")
 
@@ -171,3 +173,153 @@ class ConversationState(Base):
     participant_id = Column(String(16), ForeignKey("participants.id"), primary_key=True)
     stack = Column(JSON, nullable=False, default=list)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+# -- escalation (issue 3): staff, rota, alerts, outbox, audit ------------------------------------
+
+
+class Staff(Base):
+    """A facilitator, ISS worker or supervisor who can be alerted. Contact ids are encrypted."""
+
+    __tablename__ = "staff"
+    id = Column(Integer, primary_key=True)
+    site_id = Column(Integer, ForeignKey("sites.id"), nullable=False)
+    name = Column(String(120), nullable=False)
+    role = Column(String(20), nullable=False)  # facilitator | iss | supervisor
+    telegram_hash = Column(String(64), unique=True)
+    telegram_secret = Column(Text)
+    phone_hash = Column(String(64), unique=True)
+    phone_secret = Column(Text)
+    notify_telegram = Column(Boolean, nullable=False, default=False)
+    notify_sms = Column(Boolean, nullable=False, default=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    site = relationship("Site")
+
+
+class RotaEntry(Base):
+    """Who is on call for a site, in order. Entries without times apply always."""
+
+    __tablename__ = "rota"
+    id = Column(Integer, primary_key=True)
+    site_id = Column(Integer, ForeignKey("sites.id"), nullable=False)
+    staff_id = Column(Integer, ForeignKey("staff.id"), nullable=False)
+    role = Column(String(20), nullable=False)  # facilitator | iss
+    position = Column(Integer, nullable=False)
+    starts_at = Column(DateTime)  # UTC; None = no start
+    ends_at = Column(DateTime)  # UTC; None = no end
+    staff = relationship("Staff")
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    id = Column(Integer, primary_key=True)
+    code = Column(String(8), nullable=False, unique=True)  # what staff type to acknowledge
+    participant_id = Column(String(16), ForeignKey("participants.id"), nullable=False, index=True)
+    site_id = Column(Integer, ForeignKey("sites.id"), nullable=False)
+    message_id = Column(String(64), nullable=False)  # the inbound message that raised it
+    category = Column(String(40), nullable=False)
+    severity = Column(String(20), nullable=False)  # imminent | high
+    source = Column(String(20), nullable=False)  # detector | classifier
+    text = Column(Text, nullable=False)
+    matched = Column(JSON, nullable=False, default=list)
+    context = Column(JSON, nullable=False, default=list)  # the last few turns before it
+    needs_iss = Column(Boolean, nullable=False, default=False)
+    status = Column(String(20), nullable=False, default="open")  # open | acknowledged
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_round = Column(Integer, nullable=False, default=0)  # the latest notification round queued
+    last_round_at = Column(DateTime, nullable=False, default=utcnow)
+    acknowledged_at = Column(DateTime)
+    acknowledged_by = Column(Integer, ForeignKey("staff.id"))
+    acknowledged_via = Column(String(20))  # telegram | sms | cli
+    __table_args__ = (UniqueConstraint("participant_id", "message_id", name="uq_alerts_message"),)
+
+    site = relationship("Site")
+
+
+class AlertNotification(Base):
+    """The outbox: one row per message to one staff member on one channel in one round."""
+
+    __tablename__ = "alert_notifications"
+    id = Column(Integer, primary_key=True)
+    alert_id = Column(Integer, ForeignKey("alerts.id"), nullable=False, index=True)
+    staff_id = Column(Integer, ForeignKey("staff.id"), nullable=False)
+    channel = Column(String(20), nullable=False)  # telegram | sms
+    round = Column(Integer, nullable=False)
+    status = Column(String(20), nullable=False, default="pending")  # pending|sending|sent|failed|in_doubt|cancelled
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    claimed_at = Column(DateTime)
+    claim_token = Column(String(32))
+    sent_at = Column(DateTime)
+    provider_id = Column(String(64))
+    last_error = Column(Text)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    __table_args__ = (
+        UniqueConstraint("alert_id", "staff_id", "channel", "round", name="uq_alert_notifications_once"),
+        Index("ix_alert_notifications_due", "status", "next_attempt_at"),
+    )
+    staff = relationship("Staff")
+
+
+class AlertEvent(Base):
+    """Audit: every detection, send, failure, re-notify, follow-up and acknowledgement."""
+
+    __tablename__ = "alert_events"
+    id = Column(Integer, primary_key=True)
+    alert_id = Column(Integer, ForeignKey("alerts.id"), nullable=False, index=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    kind = Column(String(40), nullable=False)
+    actor = Column(String(80), nullable=False)  # system | worker | rasa | staff:12 | participant | cli
+    detail = Column(JSON, nullable=False, default=dict)
+
+
+# -- channels (issue 4): inbox, enrolment codes, join rate limits ---------------------------------
+
+
+class InboundMessage(Base):
+    """The inbox: every provider update once (unique provider id), kept until processed.
+
+    Written before the provider gets its 200, so a crash after that loses nothing; the
+    unique key makes a redelivered update a no-op, across restarts too. Only the
+    pseudonymous participant id is kept, and the text is cleared once processed.
+    """
+
+    __tablename__ = "inbound_messages"
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(20), nullable=False)
+    external_id = Column(String(80), nullable=False)  # Telegram update_id, Twilio MessageSid
+    participant_id = Column(String(16), ForeignKey("participants.id"))
+    message_id = Column(String(64), nullable=False)  # what Rasa and alerts know the message by
+    text = Column(Text)
+    status = Column(String(20), nullable=False, default="received")  # received | processing | done | ignored
+    received_at = Column(DateTime, nullable=False, default=utcnow)
+    processed_at = Column(DateTime)
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_inbound_messages_provider"),
+        Index("ix_inbound_messages_status", "status", "received_at"),
+    )
+
+
+class EnrolmentCode(Base):
+    """A single-use JOIN code (only its hash is stored)."""
+
+    __tablename__ = "enrolment_codes"
+    id = Column(Integer, primary_key=True)
+    participant_id = Column(String(16), ForeignKey("participants.id"), nullable=False)
+    code_hash = Column(String(64), nullable=False, unique=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+    used_at = Column(DateTime)
+    used_channel = Column(String(20))
+
+
+class SenderCounter(Base):
+    """Rate limits for senders we don't know: a keyed hash and a count, nothing else."""
+
+    __tablename__ = "sender_counters"
+    id = Column(Integer, primary_key=True)
+    key = Column(String(64), nullable=False, unique=True)  # HMAC of channel + provider id + purpose
+    window_start = Column(DateTime, nullable=False, default=utcnow)
+    count = Column(Integer, nullable=False, default=0)
