@@ -121,7 +121,11 @@ def write_run_files(settings: Settings) -> Dict[str, Path]:
         "tracker_store": tracker_store_config(settings.tracker_store_url),
         "lock_store": {"type": "in_memory"},
     }
-    credentials: Dict[str, object] = {"bot.channels.rest.CoachRestInput": {}}
+    template = yaml.safe_load((settings.bot_dir / "credentials.yml").read_text()) or {}
+    enabled = {"bot.channels.rest.CoachRestInput": True,
+               "bot.channels.telegram.TelegramInput": settings.telegram_enabled,
+               "bot.channels.sms.SmsInput": settings.sms_enabled}
+    credentials: Dict[str, object] = {k: v or {} for k, v in template.items() if enabled.get(k, True)}
     paths = {"endpoints": run_dir / "endpoints.yml", "credentials": run_dir / "credentials.yml"}
     for key, data in (("endpoints", endpoints), ("credentials", credentials)):
         tmp = paths[key].with_suffix(".tmp")
@@ -144,11 +148,13 @@ def _get(url: str, timeout: float = 2.0) -> Optional[int]:
 
 
 class Stack:
-    """The action server and the Rasa server as child processes."""
+    """The action server, the Rasa server and the worker as child processes."""
 
-    def __init__(self, settings: Settings, log_dir: Optional[Path] = None, startup_timeout: float = 240.0):
+    def __init__(self, settings: Settings, log_dir: Optional[Path] = None, startup_timeout: float = 240.0,
+                 worker: bool = True):
         self.settings = settings
         self.log_dir = log_dir
+        self.worker = worker
         self.startup_timeout = startup_timeout
         self.procs: Dict[str, subprocess.Popen] = {}
         self._logs: List = []
@@ -178,6 +184,8 @@ class Stack:
             "--interface", s.rasa_host, "--port", str(s.rasa_port), "--model", str(model_path(s)),
             "--endpoints", str(files["endpoints"]), "--credentials", str(files["credentials"]),
         ], env)
+        if self.worker:
+            self._spawn("worker", [sys.executable, "-m", "coach.cli", "worker"], env)
         self.wait_ready()
         return self
 
@@ -199,6 +207,10 @@ class Stack:
         if pending:
             self.stop()
             raise StackError(f"timed out waiting for: {', '.join(pending)}")
+        worker = self.procs.get("worker")
+        if worker is not None and worker.poll() is not None:
+            self.stop()
+            raise StackError(f"the worker stopped while starting (exit {worker.returncode})")
 
     def stop(self, timeout: float = 20.0) -> None:
         for proc in self.procs.values():

@@ -23,7 +23,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.ingress import MAX_TEXT, Ingress
+from bot.channels.ingress import MAX_TEXT, Ingress, new_message_id
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +74,10 @@ class CoachRestInput(InputChannel):
             pid = await asyncio.to_thread(self.ingress.resolve_rest_sender, sender.strip())
             if pid is None:
                 return _error(403, "this sender is not enrolled; ask a facilitator for a joining code")
+            message_id = new_message_id()
+            await self.ingress.before_dialogue(pid, text, message_id, agent=getattr(request.app.ctx, "agent", None))
             collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(text, collector, pid, input_channel=self.name()))
+            await on_new_message(UserMessage(text, collector, pid, input_channel=self.name(), message_id=message_id))
             return response.json(collector.messages)
 
         return bp

@@ -64,6 +64,20 @@ MESSAGE_PLACEHOLDERS: Mapping[str, Tuple[str, ...]] = {
     "thanks": (),
     "toolkit_back": ("title", "week"),
     "not_enrolled": (),
+    # channels
+    "join_ok": (),
+    "join_wrong": (),
+    "join_expired": (),
+    "join_used": (),
+    "join_rate_limited": (),
+    "unknown_sender": (),
+    "unknown_sender_urgent": (),
+    "stopped": (),
+    "started": (),
+    "still_stopped": (),
+    "sms_help": (),
+    "non_text": (),
+    "edited": (),
 }
 # Messages that may be added for later features without being required yet.
 OPTIONAL_MESSAGES: Dict[str, Tuple[str, ...]] = {}

@@ -1,0 +1,251 @@
+"""Telegram webhook channel (``POST /webhooks/telegram/webhook``), sending with python-telegram-bot.
+
+- Every request must carry ``X-Telegram-Bot-Api-Secret-Token`` equal to
+  ``TELEGRAM_WEBHOOK_SECRET`` (compared in constant time); otherwise 403 and nothing stored.
+- Text and button presses go to the coach; stickers, photos, voice notes get a polite
+  answer; edited messages are risk-checked and answered; a block (``my_chat_member``
+  kicked) marks him opted out. Group chats are ignored.
+- Replies and proactive messages (``trigger_intent?output_channel=telegram``) go out
+  through the Bot API, with quick-reply buttons where the content offers choices, at
+  most one message a second per chat. A 403 from Telegram (he blocked the bot) opts him out.
+
+Register the webhook with ``coach telegram set-webhook``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+from typing import Any, Dict, List, Optional, Sequence, Text
+
+from rasa.core.channels.channel import OutputChannel
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.base import BadRequest, Inbound, WebhookChannel, participant_can_receive, provider_id_for
+from coach.db import session_scope
+from coach.enrolment import opt_out
+
+log = logging.getLogger(__name__)
+
+MAX_TELEGRAM_TEXT = 4000  # Telegram allows 4096; leave room
+NON_TEXT_KEYS = ("sticker", "photo", "voice", "video", "video_note", "audio", "document", "animation",
+                 "location", "contact", "venue", "poll", "dice")
+
+
+class ChatPacer:
+    """At most one message per second to each chat (Telegram's limit for private chats)."""
+
+    def __init__(self, interval: float = 1.0):
+        self.interval = interval
+        self._next: Dict[str, float] = {}
+        self._locks: Dict[str, asyncio.Lock] = {}
+
+    async def wait(self, chat_id: str) -> None:
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        async with lock:
+            now = time.monotonic()
+            ready = self._next.get(chat_id, 0.0)
+            if ready > now:
+                await asyncio.sleep(ready - now)
+            self._next[chat_id] = max(now, ready) + self.interval
+
+
+def _chunks(text: str) -> List[str]:
+    return [text[i:i + MAX_TELEGRAM_TEXT] for i in range(0, len(text), MAX_TELEGRAM_TEXT)] or [""]
+
+
+class TelegramOutput(OutputChannel):
+    """Sends to a participant (Rasa's recipient id is his participant id)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "telegram"
+
+    def __init__(self, channel: "TelegramInput"):
+        self.channel = channel
+
+    async def _send(self, pid: str, text: str, buttons: Optional[List[Dict[str, Any]]] = None) -> None:
+        chat_id = await asyncio.to_thread(provider_id_for, self.channel.vault, "telegram", pid)
+        if chat_id is None:
+            log.warning("telegram: %s has no linked chat; message not sent", pid)
+            return
+        if not await asyncio.to_thread(participant_can_receive, pid):
+            log.info("telegram: %s has opted out; message not sent", pid)
+            return
+        from telegram.error import Forbidden
+
+        try:
+            await self.channel.send_to(chat_id, [text], [[b.get("payload") or b.get("title") for b in buttons]] if buttons else ())
+        except Forbidden:
+            await asyncio.to_thread(_opt_out, pid, "telegram_blocked")
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self._send(recipient_id, text)
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
+                                     **kwargs: Any) -> None:
+        await self._send(recipient_id, text, buttons)
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        await self._send(recipient_id, image)
+
+
+def _opt_out(pid: str, reason: str) -> None:
+    with session_scope() as s:
+        opt_out(s, pid, reason)
+
+
+class TelegramInput(WebhookChannel):
+    channel = "telegram"
+
+    @classmethod
+    def name(cls) -> Text:
+        return "telegram"
+
+    CREDENTIALS = {"token": "telegram_bot_token", "webhook_secret": "telegram_webhook_secret",
+                   "api_base": "telegram_api_base"}
+
+    def __init__(self, ingress=None, bot=None) -> None:
+        super().__init__(ingress)
+        self._bot = bot
+        self._bot_ready = False
+        self.pacer = ChatPacer()
+
+    async def bot(self):
+        if self._bot is None:
+            from coach.providers import telegram_bot
+
+            self._bot = telegram_bot(self.settings)
+        if not self._bot_ready:
+            await self._bot.initialize()
+            self._bot_ready = True
+        return self._bot
+
+    # -- inbound -----------------------------------------------------------------------------------
+
+    def verify(self, request: Request) -> bool:
+        expected = self.settings.telegram_webhook_secret
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not expected:
+            log.error("telegram: TELEGRAM_WEBHOOK_SECRET is not set, so every update is refused")
+            return False
+        return hmac.compare_digest(given.encode(), expected.encode())
+
+    def parse(self, request: Request) -> List[Inbound]:
+        try:
+            body = json.loads(request.body or b"")
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("the body must be a Telegram Update in JSON") from None
+        if not isinstance(body, dict) or not isinstance(body.get("update_id"), int) or isinstance(body.get("update_id"), bool):
+            raise BadRequest("a Telegram Update needs an integer update_id")
+        uid = str(body["update_id"])
+        try:
+            return [self._parse_update(uid, body)]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise BadRequest("the Telegram Update is missing fields it needs (chat, from, ...)") from None
+
+    @staticmethod
+    def _chat(message: dict) -> Optional[str]:
+        chat = message["chat"]
+        if chat.get("type", "private") != "private":
+            return None
+        return str(int(chat["id"]))
+
+    def _parse_update(self, uid: str, body: dict) -> Inbound:
+        if isinstance(body.get("message"), dict):
+            m = body["message"]
+            chat = self._chat(m)
+            if chat is None:
+                return Inbound(uid, "", "ignore")
+            if isinstance(m.get("text"), str):
+                return Inbound(uid, chat, "text", m["text"])
+            if any(k in m for k in NON_TEXT_KEYS):
+                return Inbound(uid, chat, "non_text", m.get("caption") or "")
+            return Inbound(uid, chat, "ignore")
+        if isinstance(body.get("edited_message"), dict):
+            m = body["edited_message"]
+            chat = self._chat(m)
+            if chat is None:
+                return Inbound(uid, "", "ignore")
+            return Inbound(uid, chat, "edited", m.get("text") or m.get("caption") or "")
+        if isinstance(body.get("callback_query"), dict):
+            q = body["callback_query"]
+            message = q.get("message") or {}
+            chat = self._chat(message) if message else str(int(q["from"]["id"]))
+            if chat is None:
+                return Inbound(uid, "", "ignore")
+            return Inbound(uid, chat, "button", str(q.get("data") or ""), callback_id=str(q["id"]),
+                           message_ref=message.get("message_id"))
+        if isinstance(body.get("my_chat_member"), dict):
+            m = body["my_chat_member"]
+            chat = self._chat(m)
+            status = (m.get("new_chat_member") or {}).get("status")
+            if chat is None or status not in ("kicked", "member"):
+                return Inbound(uid, "", "ignore")
+            return Inbound(uid, chat, "blocked" if status == "kicked" else "unblocked")
+        return Inbound(uid, "", "ignore")
+
+    def ok(self) -> HTTPResponse:
+        return response.json({"ok": True})
+
+    # -- outbound ----------------------------------------------------------------------------------
+
+    async def send_to(self, provider_id: str, texts: Sequence[str], buttons: Sequence[Sequence[str]] = ()) -> None:
+        from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+        from telegram.error import RetryAfter
+
+        bot = await self.bot()
+        markup = None
+        if buttons:
+            markup = InlineKeyboardMarkup([[InlineKeyboardButton(b[:40], callback_data=b[:64]) for b in row]
+                                           for row in buttons if row])
+        for i, text in enumerate(texts):
+            parts = _chunks(text)
+            for j, part in enumerate(parts):
+                last = i == len(texts) - 1 and j == len(parts) - 1
+                for attempt in range(3):
+                    await self.pacer.wait(provider_id)
+                    try:
+                        await bot.send_message(chat_id=int(provider_id), text=part, reply_markup=markup if last else None)
+                        break
+                    except RetryAfter as exc:
+                        wait = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else float(exc.retry_after)
+                        await asyncio.sleep(min(wait, 30))
+                        if attempt == 2:
+                            raise
+
+    async def answer_button(self, inbound: Inbound, text: str = "", done: bool = False) -> None:
+        if not inbound.callback_id:
+            return
+        bot = await self.bot()
+        try:
+            await bot.answer_callback_query(inbound.callback_id, text=text[:200] or None)
+            if done and inbound.message_ref:
+                await bot.edit_message_reply_markup(chat_id=int(inbound.sender), message_id=int(inbound.message_ref),
+                                                    reply_markup=None)
+        except Exception:  # the press still counts; the spinner just times out
+            log.exception("telegram: could not answer a button press")
+
+    def make_output_channel(self) -> OutputChannel:
+        return TelegramOutput(self)
+
+
+async def set_webhook(settings, url: Optional[str] = None) -> str:
+    """Register ``PUBLIC_BASE_URL/webhooks/telegram/webhook`` with the secret token."""
+    from coach.providers import telegram_bot
+
+    if not settings.telegram_webhook_secret:
+        raise RuntimeError("set TELEGRAM_WEBHOOK_SECRET first (1-256 characters: A-Z a-z 0-9 _ -)")
+    url = url or f"{settings.public_base_url}/webhooks/telegram/webhook"
+    if not url.startswith("https://") and "127.0.0.1" not in url and "localhost" not in url:
+        raise RuntimeError("Telegram only calls https:// webhooks: set PUBLIC_BASE_URL to your https address")
+    bot = telegram_bot(settings)
+    async with bot:
+        await bot.set_webhook(url=url, secret_token=settings.telegram_webhook_secret,
+                              allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"])
+    return url
