@@ -149,14 +149,16 @@ def cmd_test_stories(args) -> int:
     settings = get_settings()
     train(settings)
     stories = settings.bot_dir.parent / "tests" / "stories"
-    results = settings.home / "results" / "stories"
+    if args.safety:
+        stories = stories / "safety"
+    results = settings.home / "results" / ("safety" if args.safety else "stories")
     cmd = [bin_path("rasa"), "test", "core", "--model", str(model_path(settings)), "--stories", str(stories),
            "--out", str(results), "--fail-on-prediction-errors"]
     result = subprocess.run(cmd, cwd=settings.bot_dir, env=rasa_env(settings))
     if result.returncode != 0:
         failed = results / "failed_test_stories.yml"
         return _fail(f"story tests failed; see {failed}" if failed.exists() else "story tests failed")
-    print("Story tests passed.")
+    print("Safety story group passed (100%)." if args.safety else "Story tests passed.")
     return 0
 
 
@@ -182,15 +184,20 @@ def cmd_up(args) -> int:
     failed = _prepare_run(settings)
     if failed is not None:
         return failed
-    print("Starting the action server and Rasa (about 30-60 seconds)...")
+    print("Starting the action server, Rasa and the worker (about 30-60 seconds)...")
     stack = Stack(settings)
     try:
         stack.start()
     except StackError as exc:
         return _fail(str(exc))
     channels = ["REST (POST /webhooks/rest/webhook)"]
+    if settings.telegram_enabled:
+        channels.append("Telegram (/webhooks/telegram/webhook)")
+    if settings.sms_enabled:
+        channels.append("SMS (/webhooks/sms/webhook)")
     print(f"Coach is up on {settings.rasa_url}: channels: {', '.join(channels)}.")
-    print("Telegram and SMS are off: no TELEGRAM_* or TWILIO_* variables are set." if not (settings.telegram_enabled or settings.sms_enabled) else "")
+    if not (settings.telegram_enabled or settings.sms_enabled):
+        print("Telegram and SMS are off (no TELEGRAM_* or TWILIO_* variables set): REST channel only.")
     print("Press Ctrl-C to stop.")
     stopping = {"now": False}
 
@@ -238,6 +245,312 @@ def cmd_report_completion(args) -> int:
     return 0
 
 
+# -- worker, staff, alerts, risk ------------------------------------------------------------------
+
+def cmd_worker(args) -> int:
+    import asyncio
+    import logging
+
+    from coach.db import upgrade
+    from coach.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    upgrade(settings.database_url)
+    return asyncio.run(run_worker(settings, once=args.once))
+
+
+def _vault():
+    from coach.participants import IdentityVault
+
+    return IdentityVault.from_settings(get_settings())
+
+
+def _staff_row(p) -> str:
+    how = "+".join(c for c, on in (("telegram", p.notify_telegram), ("sms", p.notify_sms)) if on) or "none"
+    return f"{p.id:>4}  {p.site.code:<10} {p.role:<12} {p.name:<24} notify: {how}{'' if p.active else '  (inactive)'}"
+
+
+def cmd_staff_add(args) -> int:
+    from coach.db import session_scope
+    from escalation.staff import StaffError, add_staff
+
+    try:
+        with session_scope() as s:
+            person = add_staff(s, _vault(), args.site, args.name, args.role, telegram_chat_id=args.telegram_chat_id,
+                               phone=args.phone, notify=args.notify.split(",") if args.notify else ())
+            print(f"Added staff {person.id}: {person.name} ({person.role}, site {args.site}).")
+            if not (person.notify_telegram or person.notify_sms):
+                print("Warning: no Telegram chat or phone, so alerts can't reach them. Use `coach staff update`.")
+    except StaffError as exc:
+        return _fail(str(exc))
+    return 0
+
+
+def cmd_staff_update(args) -> int:
+    from coach.db import session_scope
+    from coach.db.models import Staff
+    from escalation.staff import StaffError, set_contacts
+
+    try:
+        with session_scope() as s:
+            person = s.get(Staff, args.id)
+            if person is None:
+                return _fail(f"no staff {args.id}; see `coach staff list`")
+            set_contacts(s, _vault(), person, args.telegram_chat_id, args.phone,
+                         args.notify.split(",") if args.notify else None)
+            if args.name:
+                person.name = args.name
+            if args.deactivate:
+                person.active = False
+            if args.activate:
+                person.active = True
+            print(_staff_row(person))
+    except StaffError as exc:
+        return _fail(str(exc))
+    return 0
+
+
+def cmd_staff_list(args) -> int:
+    from coach.db import session_scope
+    from escalation.staff import list_staff
+
+    with session_scope() as s:
+        people = list_staff(s, args.site)
+        for p in people:
+            print(_staff_row(p))
+        if not people:
+            print("No staff yet. Add some with `coach staff add`.")
+    return 0
+
+
+def _when(text: Optional[str]):
+    if not text:
+        return None
+    from datetime import datetime, timezone
+
+    from coach.programme import UK
+
+    dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UK)
+    return dt.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def cmd_staff_rota(args) -> int:
+    from coach.db import session_scope
+    from escalation.staff import StaffError, rota, set_rota
+
+    try:
+        with session_scope() as s:
+            if args.staff:
+                set_rota(s, args.site, args.role, args.staff, _when(args.start), _when(args.end))
+            rows = rota(s, args.site)
+            for r in rows:
+                window = f"{r.starts_at or '...'} to {r.ends_at or '...'} UTC" if (r.starts_at or r.ends_at) else "always"
+                print(f"{r.role:<12} {r.position:>2}. {r.staff.name} (staff {r.staff_id})  [{window}]")
+            if not rows:
+                print(f"No rota for site {args.site}: alerts go to every active facilitator (and ISS worker) there.")
+    except StaffError as exc:
+        return _fail(str(exc))
+    return 0
+
+
+def cmd_alerts_list(args) -> int:
+    from sqlalchemy import select
+
+    from coach.db import session_scope
+    from coach.db.models import Alert, AlertNotification, Site, Staff
+
+    with session_scope() as s:
+        q = select(Alert).order_by(Alert.id.desc()).limit(args.limit)
+        if args.open:
+            q = q.where(Alert.status == "open")
+        alerts = s.execute(q).scalars().all()
+        for a in alerts:
+            site = s.get(Site, a.site_id)
+            sent = s.execute(select(AlertNotification, Staff).join(Staff, Staff.id == AlertNotification.staff_id)
+                             .where(AlertNotification.alert_id == a.id).order_by(AlertNotification.id)).all()
+            ack = ""
+            if a.status == "acknowledged":
+                who = s.get(Staff, a.acknowledged_by).name if a.acknowledged_by else "cli"
+                ack = f" by {who} via {a.acknowledged_via} at {a.acknowledged_at:%Y-%m-%d %H:%M:%S}"
+            print(f"{a.code}  {a.created_at:%Y-%m-%d %H:%M:%S}  {a.participant_id}  {site.code}  {a.category}/{a.severity}"
+                  f"  {a.status.upper()}{ack}")
+            for n, person in sent:
+                when = f"{n.sent_at:%H:%M:%S}" if n.sent_at else "-"
+                print(f"      round {n.round}  {n.channel:<8} {person.name:<20} {n.status:<9} {when}"
+                      f"{'  ' + (n.last_error or '')[:60] if n.last_error else ''}")
+            if args.history:
+                _print_history(s, a.id)
+        if not alerts:
+            print("No alerts.")
+    return 0
+
+
+def _print_history(s, alert_id: int) -> None:
+    from escalation.alerts import events
+
+    for e in events(s, alert_id):
+        detail = ", ".join(f"{k}={v}" for k, v in e.detail.items() if k not in ("matched",))
+        print(f"      {e.at:%Y-%m-%d %H:%M:%S}  {e.kind:<20} {e.actor:<12} {detail[:120]}")
+
+
+def cmd_alerts_show(args) -> int:
+    from sqlalchemy import select
+
+    from coach.db import session_scope
+    from coach.db.models import Alert
+
+    with session_scope() as s:
+        a = s.execute(select(Alert).where(Alert.code == args.code.upper())).scalar_one_or_none()
+        if a is None:
+            return _fail(f"no alert {args.code}; see `coach alerts list`")
+        print(f"Alert {a.code}: {a.participant_id}, {a.category}/{a.severity}, from the {a.source}, {a.status}")
+        print(f"He wrote: {a.text}")
+        print("Matched: " + ", ".join(a.matched or []))
+        print("Before that:")
+        for turn in a.context or []:
+            print(f"  {turn.get('who')}: {turn.get('text')}")
+        print("History:")
+        _print_history(s, a.id)
+    return 0
+
+
+def cmd_alerts_ack(args) -> int:
+    from coach.db import session_scope
+    from escalation.alerts import AckError, acknowledge
+
+    try:
+        with session_scope() as s:
+            alert = acknowledge(s, args.code, staff_id=args.staff, via="cli",
+                                actor=f"cli:{args.staff}" if args.staff else "cli")
+            print(f"Alert {alert.code} acknowledged.")
+    except AckError as exc:
+        return _fail(str(exc))
+    return 0
+
+
+def _detector():
+    from escalation.detector import RiskDetector
+
+    return RiskDetector.from_path(get_settings().content_dir / "safety" / "lexicon.yml")
+
+
+def cmd_risk_check(args) -> int:
+    detector = _detector()
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        if not text.strip():
+            continue
+        print(json.dumps(detector.detect(text).to_dict(), ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_risk_eval(args) -> int:
+    from escalation.evaluate import evaluate, format_report
+
+    path = Path(args.file)
+    if not path.exists():
+        return _fail(f"no file {path}")
+    records = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            return _fail(f"{path}:{number}: not JSON ({exc.msg}); each line must be one JSON object")
+    print(format_report(evaluate(_detector(), records)))
+    return 0
+
+
+# -- participants and channels ---------------------------------------------------------------------
+
+def cmd_enrol(args) -> int:
+    from coach.db import session_scope
+    from coach.db.models import Participant
+    from coach.enrolment import issue_code
+    from coach.participants import enrol
+
+    with session_scope() as s:
+        if args.participant:
+            p = s.get(Participant, args.participant)
+            if p is None:
+                return _fail(f"no participant {args.participant}; see `coach participants`")
+        else:
+            if not args.site or not args.start:
+                return _fail("give --site and --start (the date of his goal-setting 1:1), or --participant for a new code")
+            try:
+                start = date.fromisoformat(args.start)
+            except ValueError:
+                return _fail(f"--start must be a date like 2026-03-02, got {args.start!r}")
+            p = enrol(s, site=args.site, start=start)
+        code = issue_code(s, _vault(), p.id, days=args.days)
+        print(f"Participant {p.id} (site {p.site.code if p.site else args.site}, starts {p.start_date}).")
+        print(f"Joining code: {code}  (single use, expires in {args.days} days)")
+        print(f"He sends:  JOIN {code}  to the coach on Telegram or by text.")
+    return 0
+
+
+def cmd_participants(args) -> int:
+    from sqlalchemy import select
+
+    from coach import programme as cal
+    from coach.db import session_scope
+    from coach.db.models import ChannelIdentity, Participant, SessionProgress, Site
+
+    content = _load_or_report()
+    if content is None:
+        return 1
+    today = cal.uk_today()
+    with session_scope() as s:
+        q = select(Participant, Site.code).join(Site, Site.id == Participant.site_id).order_by(Participant.created_at)
+        if args.site:
+            q = q.where(Site.code == args.site)
+        rows = s.execute(q).all()
+        print(f"{'participant':<10} {'site':<10} {'week':>4}  {'done':>4}  {'channels':<14} {'status':<22} last contact")
+        for p, site in rows:
+            week = cal.current_week(content.programme, p.start_date, today)
+            channels = ",".join(sorted({c.channel for c in s.execute(select(ChannelIdentity).where(
+                ChannelIdentity.participant_id == p.id)).scalars()})) or "-"
+            done = s.execute(select(SessionProgress).where(SessionProgress.participant_id == p.id,
+                                                           SessionProgress.completed_at.isnot(None))).scalars().all()
+            status = p.status if p.opted_out_at is None else f"opted out ({p.opt_out_reason})"
+            if p.is_demo:
+                status += " (demo)"
+            last = f"{p.last_contact_at:%Y-%m-%d %H:%M}" if p.last_contact_at else "never"
+            print(f"{p.id:<10} {site:<10} {week:>4}  {len(done):>4}  {channels:<14} {status:<22} {last}")
+        if not rows:
+            print("No participants yet. Enrol one with `coach enrol --site SITE --start YYYY-MM-DD`.")
+    return 0
+
+
+def cmd_unlink(args) -> int:
+    from coach.db import session_scope
+    from coach.enrolment import unlink
+
+    with session_scope() as s:
+        n = unlink(s, args.participant, args.channel)
+    if not n:
+        return _fail(f"{args.participant} has no {args.channel} link")
+    print(f"Unlinked {args.participant} from {args.channel}. Give him a new code (coach enrol --participant) to link again.")
+    return 0
+
+
+def cmd_telegram_set_webhook(args) -> int:
+    import asyncio
+
+    from bot.channels.telegram import set_webhook
+
+    try:
+        url = asyncio.run(set_webhook(get_settings(), args.url))
+    except Exception as exc:
+        return _fail(f"could not set the webhook: {exc}")
+    print(f"Telegram will send updates to {url} (with the secret token).")
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -267,13 +580,93 @@ def build_parser() -> argparse.ArgumentParser:
 
     test = sub.add_parser("test", help="Rasa story tests").add_subparsers(dest="test_command", metavar="SUBCOMMAND")
     test.required = True
-    test.add_parser("stories", help="rasa test core on tests/stories, failing on any prediction error").set_defaults(func=cmd_test_stories)
+    ts = test.add_parser("stories", help="rasa test core on tests/stories, failing on any prediction error")
+    ts.add_argument("--safety", action="store_true", help="only the safety group (tests/stories/safety), which must pass at 100%%")
+    ts.set_defaults(func=cmd_test_stories)
 
     sub.add_parser("up", help="start Rasa (REST on localhost) and the action server; Ctrl-C stops").set_defaults(func=cmd_up)
     c = sub.add_parser("chat", help="talk to the coach in this terminal as a demo participant")
     c.add_argument("--week", type=int, default=None, help="put the demo participant on this week (0-13)")
     c.add_argument("--new", action="store_true", help="start again as a new demo participant")
     c.set_defaults(func=cmd_chat)
+
+    w = sub.add_parser("worker", help="send alerts, retry, re-notify (runs until Ctrl-C)")
+    w.add_argument("--once", action="store_true", help="one pass, then exit")
+    w.set_defaults(func=cmd_worker)
+
+    staff = sub.add_parser("staff", help="facilitators, ISS workers, supervisors and the on-call rota").add_subparsers(
+        dest="staff_command", metavar="SUBCOMMAND")
+    staff.required = True
+    a = staff.add_parser("add", help="add a staff member")
+    a.add_argument("--site", required=True)
+    a.add_argument("--name", required=True)
+    a.add_argument("--role", required=True, choices=["facilitator", "iss", "supervisor"])
+    a.add_argument("--telegram-chat-id", help="their Telegram chat id with the coach's bot")
+    a.add_argument("--phone", help="mobile in international form, e.g. +447700900123")
+    a.add_argument("--notify", help="telegram, sms or telegram,sms (default: whatever contacts are given)")
+    a.set_defaults(func=cmd_staff_add)
+    u = staff.add_parser("update", help="change contacts, notification choice, or (de)activate")
+    u.add_argument("id", type=int)
+    u.add_argument("--name")
+    u.add_argument("--telegram-chat-id")
+    u.add_argument("--phone")
+    u.add_argument("--notify")
+    u.add_argument("--deactivate", action="store_true")
+    u.add_argument("--activate", action="store_true")
+    u.set_defaults(func=cmd_staff_update)
+    ls = staff.add_parser("list", help="list staff")
+    ls.add_argument("--site")
+    ls.set_defaults(func=cmd_staff_list)
+    r = staff.add_parser("rota", help="show a site's on-call rota, or set it: --role R STAFF_ID [STAFF_ID ...]")
+    r.add_argument("--site", required=True)
+    r.add_argument("--role", choices=["facilitator", "iss"], default="facilitator")
+    r.add_argument("staff", nargs="*", type=int, help="staff ids in call order (first is on duty)")
+    r.add_argument("--from", dest="start", help="start of this rota (YYYY-MM-DDTHH:MM, UK time); default: always")
+    r.add_argument("--until", dest="end", help="end of this rota (UK time)")
+    r.set_defaults(func=cmd_staff_rota)
+
+    al = sub.add_parser("alerts", help="risk alerts: list, show, acknowledge").add_subparsers(
+        dest="alerts_command", metavar="SUBCOMMAND")
+    al.required = True
+    l2 = al.add_parser("list", help="alerts with who was told, when, and who acknowledged")
+    l2.add_argument("--open", action="store_true", help="only unacknowledged")
+    l2.add_argument("--history", action="store_true", help="every audited event")
+    l2.add_argument("--limit", type=int, default=50)
+    l2.set_defaults(func=cmd_alerts_list)
+    sh = al.add_parser("show", help="one alert in full")
+    sh.add_argument("code")
+    sh.set_defaults(func=cmd_alerts_show)
+    ak = al.add_parser("ack", help="acknowledge an alert")
+    ak.add_argument("code")
+    ak.add_argument("--staff", type=int, help="your staff id (recorded in the audit)")
+    ak.set_defaults(func=cmd_alerts_ack)
+
+    risk = sub.add_parser("risk", help="the risk detector without Rasa or a database").add_subparsers(
+        dest="risk_command", metavar="SUBCOMMAND")
+    risk.required = True
+    risk.add_parser("check", help="messages on stdin, one per line -> one JSON object per line").set_defaults(func=cmd_risk_check)
+    ev = risk.add_parser("eval", help="recall, precision and false alarms on a labelled .jsonl file")
+    ev.add_argument("file")
+    ev.set_defaults(func=cmd_risk_eval)
+
+    e = sub.add_parser("enrol", help="enrol a participant and print his single-use joining code")
+    e.add_argument("--site")
+    e.add_argument("--start", help="date of his goal-setting 1:1 (YYYY-MM-DD): week 1 opens a week later")
+    e.add_argument("--participant", help="an existing participant: issue a new code (old ones stop working)")
+    e.add_argument("--days", type=int, default=14, help="days until the code expires (default 14)")
+    e.set_defaults(func=cmd_enrol)
+    pa = sub.add_parser("participants", help="list participants with week, channels and status")
+    pa.add_argument("--site")
+    pa.set_defaults(func=cmd_participants)
+    un = sub.add_parser("unlink", help="remove a participant's Telegram or SMS link")
+    un.add_argument("participant")
+    un.add_argument("--channel", required=True, choices=["telegram", "sms", "rest"])
+    un.set_defaults(func=cmd_unlink)
+    tg = sub.add_parser("telegram", help="Telegram bot set-up").add_subparsers(dest="telegram_command", metavar="SUBCOMMAND")
+    tg.required = True
+    sw = tg.add_parser("set-webhook", help="register PUBLIC_BASE_URL/webhooks/telegram/webhook with the secret token")
+    sw.add_argument("--url", help="override the webhook URL")
+    sw.set_defaults(func=cmd_telegram_set_webhook)
 
     report = sub.add_parser("report", help="reports for facilitators (CSV)").add_subparsers(dest="report_command", metavar="REPORT")
     report.required = True

@@ -198,6 +198,10 @@ class Coach:
         self.store.set_stack(pid, [])
         return reply
 
+    def suspend(self, pid: str) -> None:
+        """Stop the session without a word (after a risk disclosure); HI picks it up later."""
+        self.store.set_stack(pid, [])
+
     def repeat(self, pid: str) -> Reply:
         self._set_mode(pid, "repeat")
         return Reply(active=self.active(pid))

@@ -60,7 +60,9 @@ class ValidateFlowForm(FormValidationAction):
     async def validate_flow_answer(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        text = slot_value if isinstance(slot_value, str) else latest_text(tracker)
+        if not isinstance(slot_value, str):
+            return {"flow_answer": None}  # a slot reset, not an answer: nothing to do
+        text = slot_value
         intent = latest_intent(tracker)
         reply = await run_engine(tracker, dispatcher, lambda coach, pid: coach.answer(pid, text, intent=intent))
         # None: ask again (the next question); "done": the flow has ended, the form completes.

@@ -41,6 +41,29 @@ from coach.content.model import (
 from coach.content.render import estimate, placeholders
 
 MAX_SEGMENTS = 2
+SAFETY_REPLIES = {
+    "suicide_self_harm": ("imminent", "high"),
+    "harm_to_partner": ("imminent", "high"),
+    "harm_to_child": ("imminent", "high"),
+    "harm_to_others": ("imminent", "high"),
+    "substance_emergency": ("imminent", "high"),
+    "unclassified": ("high",),
+}
+SAFETY_MESSAGES = ("safe_question", "safe_yes", "safe_no", "safe_unclear")
+_ALERT_FIELDS = ("code", "site", "participant", "severity", "category", "text", "context", "followups", "round")
+STAFF_ALERT_TEMPLATES = {  # name: (placeholders allowed, must fit SMS)
+    "first_line": (_ALERT_FIELDS, False),
+    "telegram": (_ALERT_FIELDS, False),
+    "sms": (_ALERT_FIELDS, True),
+    "sms_info": (_ALERT_FIELDS, False),
+    "reminder_prefix": (("round",), False),
+    "ack_done": (("code",), True),
+    "ack_already": (("code",), True),
+    "ack_unknown": ((), True),
+}
+# Words that must never be on a lock screen (first line of anything sent unasked).
+DISCREET_WORDS = ("abus", "violen", "assault", "rape", "suicid", "kill", "harm", "hurt", "hit", "drug", "alcohol",
+                  "drink", "overdose", "weapon", "knife", "police", "danger", "risk", "crisis", "partner", "child")
 # Parsed YAML by file content: an unchanged file is never parsed twice (the loader only reads it).
 _PARSED: Dict[str, Any] = {}
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -540,6 +563,65 @@ class _Loader:
             line, _, message = rest.partition(":")
             self.problem(file, int(line) if line.strip().isdigit() else 1, message.strip())
 
+    def safety_replies(self) -> Dict[str, Any]:
+        """content/safety/replies.yml: one reply per category and severity, plus the safety question."""
+        path = self.dir / "safety" / "replies.yml"
+        file, data = self.read(path)
+        out: Dict[str, Any] = {}
+        if not isinstance(data, dict):
+            return out
+        for key in SAFETY_MESSAGES:
+            if key not in data:
+                self.problem(file, 1, f"'{key}' is missing; add it (the coach needs it after a risk reply)")
+            else:
+                out[key] = self.check_text(file, _line(data, key), f"'{key}'", data[key], (), answers_ok=False)
+        for category, severities in SAFETY_REPLIES.items():
+            block = data.get(category)
+            if not isinstance(block, dict):
+                self.problem(file, 1, f"no replies for '{category}'; add '{category}:' with {', '.join(severities)}")
+                continue
+            for severity in severities:
+                item = block.get(severity)
+                line = _line(block, severity) if severity in block else _line(data, category)
+                if not isinstance(item, dict):
+                    self.problem(file, line, f"'{category}' has no '{severity}' reply; add it with 'text:' and 'ask_safe:'")
+                    continue
+                text = self.check_text(file, _line(item, "text", line), f"{category} {severity} reply", item.get("text"), (), answers_ok=False)
+                if text and "999" not in text:
+                    self.problem(file, line, f"the {category} {severity} reply must say to call 999 if anyone is in danger")
+                if not isinstance(item.get("ask_safe"), bool):
+                    self.problem(file, line, f"'{category}' '{severity}' needs 'ask_safe: true' or 'ask_safe: false'")
+                out[f"{category}.{severity}"] = {"text": text or "", "ask_safe": bool(item.get("ask_safe"))}
+        for key in data:
+            if key not in SAFETY_REPLIES and key not in SAFETY_MESSAGES:
+                self.problem(file, _line(data, key), f"unknown entry '{key}'{_suggest(key, list(SAFETY_REPLIES) + list(SAFETY_MESSAGES))}; remove it")
+        return out
+
+    def staff_alerts(self) -> Dict[str, str]:
+        """content/safety/staff_alerts.yml: what staff receive. The first line must be discreet."""
+        file, data = self.read(self.dir / "safety" / "staff_alerts.yml")
+        out: Dict[str, str] = {}
+        if not isinstance(data, dict):
+            return out
+        for key, (allowed, sms_length) in STAFF_ALERT_TEMPLATES.items():
+            if key not in data or not isinstance(data[key], str) or not data[key].strip():
+                self.problem(file, 1, f"'{key}' is missing; add it")
+                continue
+            line = _line(data, key)
+            text = data[key].strip()
+            for name, _arg, _fb in placeholders(text):
+                if name not in allowed:
+                    self.problem(file, line, f"'{key}' uses {{{name}}}; use only {', '.join('{' + a + '}' for a in allowed)}")
+            if sms_length and sms.segment_count(estimate(text)) > MAX_SEGMENTS:
+                self.problem(file, line, f"'{key}' is too long for SMS: {sms.describe(estimate(text))}; shorten it")
+            out[key] = text
+        for key in ("telegram", "sms", "first_line"):
+            first = out.get(key, "").splitlines()[0] if out.get(key) else ""
+            bad = [w for w in DISCREET_WORDS if re.search(rf"\b{w}", first.lower())]
+            if bad or "{text}" in first or "{category}" in first:
+                self.problem(file, _line(data, key), f"the first line of '{key}' shows on a lock screen; take out {', '.join(bad) or '{text}/{category}'}")
+        return out
+
     def references(self) -> None:
         if self.unreadable:
             return  # the answer may be saved in the file we couldn't read
@@ -564,9 +646,10 @@ def _load(content_dir: Path) -> Tuple[Content, List[Problem]]:
     toolkit = loader.toolkit()
     language = loader.language()
     loader.safety()
+    extra = {"safety_replies": loader.safety_replies(), "staff_alerts": loader.staff_alerts()}
     loader.references()
     content = Content(programme=programme, messages=messages, sessions=sessions, toolkit=toolkit,
-                      language=language, fingerprint=fingerprint(content_dir))
+                      language=language, fingerprint=fingerprint(content_dir), extra=extra)
     return content, loader.problems
 
 
