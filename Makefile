@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
 .PHONY: help install test test-unit test-safety check-content build-content validate train \
-        test-stories test-e2e chat up worker clean bench-nlu bench-content bench-escalation bench-schedule
+        test-stories test-e2e chat up worker clean bench-nlu bench-content bench-escalation bench-detector bench-schedule
 
 help:
 	@echo "make install      create $(VENV) (Python 3.10) with the pinned dependencies"
@@ -54,6 +54,7 @@ train:
 	$(COACH) train
 
 test-stories: train
+	$(COACH) test stories --safety
 	$(COACH) test stories
 
 test-e2e: train
@@ -79,3 +80,9 @@ bench-content:
 
 clean:
 	rm -rf .coach models results .pytest_cache
+
+bench-escalation: train
+	$(PY) scripts/bench_escalation.py
+
+bench-detector:
+	$(PY) scripts/bench_detector.py

@@ -83,6 +83,7 @@ class Settings:
     alert_renotify_minutes: float
     alert_tries_per_person: int
     alert_max_send_attempts: int
+    alert_claim_lease_seconds: float
     worker_poll_seconds: float
     # channels
     telegram_bot_token: str
@@ -117,6 +118,7 @@ class Settings:
             "ALERT_RENOTIFY_MINUTES": str(self.alert_renotify_minutes),
             "ALERT_TRIES_PER_PERSON": str(self.alert_tries_per_person),
             "ALERT_MAX_SEND_ATTEMPTS": str(self.alert_max_send_attempts),
+            "ALERT_CLAIM_LEASE_SECONDS": str(self.alert_claim_lease_seconds),
             "WORKER_POLL_SECONDS": str(self.worker_poll_seconds),
             "TELEGRAM_BOT_TOKEN": self.telegram_bot_token,
             "TELEGRAM_WEBHOOK_SECRET": self.telegram_webhook_secret,
@@ -213,6 +215,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         alert_renotify_minutes=_float(env, "ALERT_RENOTIFY_MINUTES", 10.0),
         alert_tries_per_person=_int(env, "ALERT_TRIES_PER_PERSON", 2),
         alert_max_send_attempts=_int(env, "ALERT_MAX_SEND_ATTEMPTS", 8),
+        alert_claim_lease_seconds=_float(env, "ALERT_CLAIM_LEASE_SECONDS", 60.0),
         worker_poll_seconds=_float(env, "WORKER_POLL_SECONDS", 1.0),
         telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN", ""),
         telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),

@@ -265,176 +265,253 @@ class _Normaliser:
 
 
 # ------------------------------------------------------------------------------------------
-# Compiled token patterns. Each node answers: starting at token i, where can I end?
+# Compiling patterns for spaCy's Matcher.
+#
+# A pattern line compiles to "paths": sequences of steps, one step per Matcher token pattern.
+#   ("LEMMA", words, optional)  the token's base form is one of ``words``
+#   ("LOWER", words, optional)  the token is spelt exactly as one of ``words``
+#   ("NUM", None, optional)     the token is a number ("30", "2.5", "thirty", "dozen")
+#   ("GAP", n, True)            0 to n tokens that are not clause breaks
+# Choices of single words become one step ({"LEMMA": {"IN": [...]}}); choices of several
+# words need one path each, and paths that differ in a single place are merged back
+# ("ex wife", "ex partner" -> "ex (wife|partner)"; "in bed", "in bed asleep" ->
+# "in bed asleep?"). A path is one spaCy token pattern.
 # ------------------------------------------------------------------------------------------
 
-
-class _Tok:
-    """One token whose base form is in ``lemmas`` or whose exact spelling is in ``lowers``."""
-
-    __slots__ = ("lemmas", "lowers")
-    nullable = False
-
-    def __init__(self, lemmas: Iterable[str] = (), lowers: Iterable[str] = ()):
-        self.lemmas = frozenset(lemmas)
-        self.lowers = frozenset(lowers)
-
-    def ends(self, lem, low, stop, n, i):
-        if i < n and (lem[i] in self.lemmas or low[i] in self.lowers):
-            return (i + 1,)
-        return ()
-
-    def first(self):
-        return self.lemmas, self.lowers
+NUMBER_WORDS = frozenset(
+    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred "
+    "dozen dozens hundreds couple few".split()
+)
+# Lines whose choices multiply out to more Matcher patterns than this are matched in pieces
+# (consecutive runs of the line), and the pieces' matches are joined end to start.
+_PIECE_PATTERNS = 12
+_WORD_ATTRS = ("LEMMA", "LOWER")
 
 
-class _NumTok:
-    """Any number: digits ("30", "2.5") or a number word ("thirty", "a dozen" -> "dozen")."""
+@lru_cache(maxsize=1)
+def _number_regex() -> str:
+    """A spaCy REGEX for "any number": digits with at most one decimal point, or a number word.
 
-    __slots__ = ()
-    nullable = False
-    WORDS = frozenset(
-        "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-        "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred "
-        "dozen dozens hundreds couple few".split()
-    )
-
-    def ends(self, lem, low, stop, n, i):
-        if i < n:
-            w = low[i]
-            if w in self.WORDS or (w[:1].isdigit() and w.replace(".", "", 1).isdigit()):
-                return (i + 1,)
-        return ()
-
-    def first(self):
-        return frozenset(), frozenset()  # anything can start it: never used as an anchor
+    Digits are the characters ``str.isdigit`` accepts (so "²" counts, as it always has)."""
+    codes = [c for c in range(0x110000) if chr(c).isdigit()]
+    ranges: list[list[int]] = []
+    for c in codes:
+        if ranges and c == ranges[-1][1] + 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    digit = "[" + "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges) + "]"
+    return r"\A(?:" + digit + r"+(?:\." + digit + r"*)?|" + "|".join(sorted(NUMBER_WORDS)) + r")\Z"
 
 
-class _Gap:
-    __slots__ = ("size",)
-    nullable = True
+def _optional(step: tuple) -> tuple:
+    return step if step[2] else (step[0], step[1], True)
 
-    def __init__(self, size: int):
-        self.size = size
 
-    def ends(self, lem, low, stop, n, i):
-        out = [i]
-        j = i
-        for _ in range(self.size):
-            if j < n and not stop[j]:
-                j += 1
-                out.append(j)
-            else:
+def _merge_two(p: tuple, q: tuple) -> tuple | None:
+    """One path that matches exactly what ``p`` or ``q`` matches, or None."""
+    if len(p) == len(q):
+        k = -1
+        for i, (a, b) in enumerate(zip(p, q)):
+            if a != b:
+                if k >= 0:
+                    return None
+                k = i
+        if k < 0:
+            return p
+        a, b = p[k], q[k]
+        if a[0] != b[0] or a[0] == "GAP":
+            return None
+        if a[1] == b[1]:  # "x" or "x?" -> "x?"
+            return p[:k] + (_optional(a),) + p[k + 1 :]
+        if a[0] in _WORD_ATTRS and a[2] == b[2]:  # "x" or "y" -> "(x|y)"
+            return p[:k] + ((a[0], a[1] | b[1], a[2]),) + p[k + 1 :]
+        return None
+    if len(p) > len(q):
+        p, q = q, p
+    if len(q) != len(p) + 1:
+        return None
+    for k in range(len(q)):  # q is p with one more step: "a c" or "a b c" -> "a b? c"
+        if q[:k] == p[:k] and q[k + 1 :] == p[k:]:
+            return q[:k] + (_optional(q[k]),) + q[k + 1 :]
+    return None
+
+
+def _merge_paths(paths: Iterable[tuple]) -> list[tuple]:
+    out = list(dict.fromkeys(paths))
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(out)):
+            for j in range(i + 1, len(out)):
+                m = _merge_two(out[i], out[j])
+                if m is not None:
+                    out[i] = m
+                    del out[j]
+                    changed = True
+                    break
+            if changed:
                 break
-        return out
-
-    def first(self):
-        return frozenset(), frozenset()
+    return out
 
 
-class _Alt:
-    """Choices. Options are indexed by their possible first word, so only the few that can
-    start at a token are tried."""
+def _nullable(paths: list[tuple]) -> bool:
+    """Can these paths match no token at all?"""
+    return any(all(step[2] for step in path) for path in paths)
 
-    __slots__ = ("options", "nullable", "_by_lemma", "_by_lower", "_always")
 
-    def __init__(self, options: list, nullable: bool):
-        self.options = options
-        self.nullable = nullable
-        self._by_lemma: dict[str, list] = {}
-        self._by_lower: dict[str, list] = {}
-        self._always: list = []
-        for opt in options:
-            lemmas, lowers = opt.first()
-            if opt.nullable or not (lemmas or lowers):
-                self._always.append(opt)
+def _start_words(paths: list[tuple]) -> frozenset | None:
+    """(attr, word) pairs one of which must be in any message these paths match, or None
+    when a path can start with any token (a number or a gap comes first)."""
+    out: set[tuple[str, str]] = set()
+    for path in paths:
+        for attr, value, optional in path:
+            if attr not in _WORD_ATTRS:
+                return None
+            out.update((attr, w) for w in value)
+            if not optional:
+                break
+        else:  # every step optional: no word is needed
+            return None
+    return frozenset(out)
+
+
+def _spacy_token(step: tuple) -> dict:
+    attr, value, optional = step
+    if attr == "GAP":
+        return {"LOWER": {"NOT_IN": sorted(GAP_STOP)}, "OP": "{0,%d}" % value}
+    if attr == "NUM":
+        spec: dict = {"LOWER": {"REGEX": _number_regex()}}
+    elif len(value) == 1:
+        spec = {attr: next(iter(value))}
+    else:
+        spec = {attr: {"IN": sorted(value)}}
+    if optional:
+        spec["OP"] = "?"
+    return spec
+
+
+_ENTRY_VARIANTS = int(os.environ.get("ENTRY_M", "16"))
+
+
+def _entry_variants(path: tuple) -> list[tuple]:
+    """Leading steps as plain word tests"""
+    j = 0
+    total = 1
+    while j < len(path):
+        attr, value, optional = path[j]
+        if attr not in _WORD_ATTRS:
+            return [path]
+        total *= len(value) + optional
+        if not optional:
+            break
+        j += 1
+    if total > _ENTRY_VARIANTS or total == 1:
+        return [path]
+    choices = []
+    for attr, value, optional in path[: j + 1]:
+        opts = [((attr, frozenset([v]), False),) for v in sorted(value)]
+        if optional:
+            opts.append(())
+        choices.append(opts)
+    return list(dict.fromkeys(tuple(s for c in combo for s in c) + path[j + 1 :] for combo in product(*choices)))
+
+
+class _Rule:
+    """One compiled 'match' line (or list entry): Matcher patterns, in one or more pieces."""
+
+    __slots__ = ("key", "index", "pieces", "required", "anchor")
+
+    def __init__(self, key: str, index: int, pieces: list[list[tuple]], required: list[frozenset], anchor: frozenset):
+        self.key = key  # pattern id, or "ctx:<section>" / "cls:<class>"
+        self.index = index  # position in the lexicon (the order matches are reported in)
+        self.pieces = pieces  # each a list of paths; a match of the line is piece 1, then 2...
+        self.required = required  # word sets: each must occur in a message the line matches
+        self.anchor = anchor  # the rarest of them: the PhraseMatcher looks for these
+
+
+class _Bank:
+    """Rules sharing spaCy matchers: one Matcher per anchor word set, run only when a rule
+    of its set may match (every required word set found by the PhraseMatcher)."""
+
+    def __init__(self, rules: list[_Rule], vocab, matcher_cls, word_key):
+        self.rules = rules
+        self.by_word: dict[int, list[int]] = {}  # PhraseMatcher id -> rules anchored on it
+        self.required: list[list[frozenset]] = []
+        self.group_of: list[int] = []
+        self.matchers: list = []
+        self.piece_of: dict[int, tuple[int, int]] = {}  # Matcher id -> (rule, piece)
+        groups: dict[frozenset, int] = {}
+        for r, rule in enumerate(rules):
+            self.required.append([frozenset(word_key(w) for w in req) for req in rule.required])
+            for w in rule.anchor:
+                self.by_word.setdefault(word_key(w), []).append(r)
+            g = groups.get(rule.anchor)
+            if g is None:
+                g = groups[rule.anchor] = len(self.matchers)
+                self.matchers.append(matcher_cls(vocab, validate=False))
+            self.group_of.append(g)
+            for k, paths in enumerate(rule.pieces):
+                name = f"{rule.key}#{rule.index}.{k}"
+                runs = [v for path in paths for v in _entry_variants(path)]
+                self.matchers[g].add(name, [[_spacy_token(s) for s in path] for path in runs])
+                self.piece_of[vocab.strings[name]] = (r, k)
+
+    def run(self, doc, present: set[int]) -> dict[str, list[tuple[int, int, int]]]:
+        """{rule key: [(start, shortest end, longest end), ...]} in lexicon order."""
+        required = self.required
+        ok: set[int] = set()
+        for w in present:
+            for r in self.by_word.get(w, ()):
+                if r not in ok and all(not present.isdisjoint(req) for req in required[r]):
+                    ok.add(r)
+        if not ok:
+            return {}
+        spans: dict[tuple[int, int], dict[int, list[int]]] = {}
+        piece_of = self.piece_of
+        for g in {self.group_of[r] for r in ok}:
+            for mid, s, e in self.matchers[g](doc, allow_missing=True):
+                rp = piece_of[mid]
+                if rp[0] in ok:
+                    spans.setdefault(rp, {}).setdefault(s, []).append(e)
+        found: dict[str, list[tuple[int, int, int]]] = {}
+        rules = self.rules
+        for r in sorted(ok):
+            cur = spans.get((r, 0))
+            if not cur:
                 continue
-            for w in lemmas:
-                self._by_lemma.setdefault(w, []).append(opt)
-            for w in lowers:
-                self._by_lower.setdefault(w, []).append(opt)
-
-    def ends(self, lem, low, stop, n, i):
-        out = [i] if self.nullable else []
-        if i < n:
-            tried = None
-            for group in (self._by_lemma.get(lem[i]), self._by_lower.get(low[i])):
-                if group:
-                    for opt in group:
-                        if tried is None:
-                            tried = set()
-                        elif id(opt) in tried:
-                            continue
-                        tried.add(id(opt))
-                        out.extend(opt.ends(lem, low, stop, n, i))
-        for opt in self._always:
-            out.extend(opt.ends(lem, low, stop, n, i))
-        return out
-
-    def first(self):
-        lemmas: set[str] = set()
-        lowers: set[str] = set()
-        for opt in self.options:
-            a, b = opt.first()
-            lemmas |= a
-            lowers |= b
-        return frozenset(lemmas), frozenset(lowers)
-
-
-class _Seq:
-    __slots__ = ("items", "nullable")
-
-    def __init__(self, items: list):
-        self.items = items
-        self.nullable = all(it.nullable for it in items)
-
-    def ends(self, lem, low, stop, n, i):
-        cur = (i,)
-        for it in self.items:
-            if len(cur) == 1:
-                nxt = it.ends(lem, low, stop, n, cur[0])
-            else:
-                acc: set[int] = set()
-                for e in cur:
-                    acc.update(it.ends(lem, low, stop, n, e))
-                nxt = tuple(acc)
-            if not nxt:
-                return ()
-            cur = nxt
-        return cur
-
-    def first(self):
-        lemmas: set[str] = set()
-        lowers: set[str] = set()
-        for it in self.items:
-            a, b = it.first()
-            lemmas |= a
-            lowers |= b
-            if not it.nullable:
-                break
-        return frozenset(lemmas), frozenset(lowers)
-
-
-class _Line:
-    """One compiled 'match' line (or list entry): its tree, start words and required words."""
-
-    __slots__ = ("key", "node", "first_lemmas", "first_lowers", "required")
-
-    def __init__(self, key: str, node: _Seq):
-        self.key = key
-        self.node = node
-        self.first_lemmas, self.first_lowers = node.first()
-        # every required part must find one of its first words somewhere in the message
-        self.required = [
-            frozenset(a | b) for a, b in (it.first() for it in node.items if not it.nullable) if a or b
-        ]
+            for k in range(1, len(rules[r].pieces)):
+                nxt = spans.get((r, k))
+                if not nxt:
+                    cur = None
+                    break
+                joined: dict[int, list[int]] = {}
+                for s, ends in cur.items():
+                    acc = [e2 for e in set(ends) for e2 in nxt.get(e, ())]
+                    if acc:
+                        joined[s] = acc
+                cur = joined
+                if not cur:
+                    break
+            if cur:
+                out = found.setdefault(rules[r].key, [])
+                for s in sorted(cur):
+                    ends = cur[s]
+                    out.append((s, min(ends), max(ends)))
+        return found
 
 
 class RiskDetector:
     """Compiled lexicon + spaCy tokenizer/lemma tables + anchored matcher. Build once, reuse."""
 
     def __init__(self, lexicon: Lexicon):
-        import spacy  # imported here so importing this module costs nothing
+        # imported here so importing this module costs nothing
+        import numpy
+        import spacy
+        from spacy.attrs import LEMMA
+        from spacy.matcher import Matcher, PhraseMatcher
+        from spacy.tokens import Doc
 
         if not isinstance(lexicon, Lexicon):
             raise TypeError("RiskDetector needs a Lexicon; use RiskDetector.from_path(path)")
@@ -491,29 +568,51 @@ class RiskDetector:
 
         self._bridge = frozenset(self._canon(w) for w in lexicon.negation_bridge) | frozenset(lexicon.negation_bridge)
 
-        self._risk_lines: list[_Line] = []
-        self._ctx_lines: list[_Line] = []
+        # Compile every line for spaCy's Matcher (see _Rule, _Bank).
+        self._class_paths: dict[tuple[str, bool], list[tuple]] = {}
+        risk_rules: list[_Rule] = []
+        ctx_rules: list[_Rule] = []
         problems: list[str] = []
         for p in lexicon.patterns:
             for seq, text in zip(p.parsed, p.match):
                 try:
-                    self._risk_lines.append(_Line(p.id, self._compile(seq)))
+                    risk_rules.append(self._rule(p.id, len(risk_rules), seq))
                 except ValueError as err:
                     problems.append(f"{self._shown}:{p.line}: pattern '{p.id}' ('{text}'): {err}")
         for section, entries in lexicon.lists.items():
             for entry in entries:
                 try:
-                    self._ctx_lines.append(_Line("ctx:" + section, self._compile(entry.parsed)))
+                    ctx_rules.append(self._rule("ctx:" + section, len(ctx_rules), entry.parsed))
                 except ValueError as err:
                     problems.append(f"{self._shown}:{entry.line}: in '{section}' ('{entry.text}'): {err}")
         for name in RETARGET_CLASSES:
             if name in lexicon.classes:
-                self._ctx_lines.append(_Line("cls:" + name, self._compile(Seq((ClassRef(name),)))))
+                ctx_rules.append(self._rule("cls:" + name, len(ctx_rules), Seq((ClassRef(name),))))
         if problems:
             file, line, msg = problems[0].split(":", 2)
             raise LexiconError(file, int(line), msg.strip(), problems)
-        self._risk_index = self._build_index(self._risk_lines)
-        self._ctx_index = self._build_index(self._ctx_lines)
+
+        # The prefilter: one PhraseMatcher on base forms and one on exact spellings, over every
+        # word some line needs. Their match ids are the keys "LEMMA word" / "LOWER word".
+        vocab = nlp.vocab
+        self._strings = vocab.strings
+        self._lemma_attr = [LEMMA]
+        self._doc_cls = Doc
+        self._numpy = numpy
+        self._phrase_lemma = PhraseMatcher(vocab, attr="LEMMA")
+        self._phrase_lower = PhraseMatcher(vocab, attr="LOWER")
+        needed = sorted({w for rule in risk_rules + ctx_rules for req in rule.required for w in req})
+        for attr, word in needed:
+            if attr == "LEMMA":
+                self._phrase_lemma.add(f"LEMMA {word}", [Doc(vocab, words=[word], lemmas=[word])])
+            else:
+                self._phrase_lower.add(f"LOWER {word}", [Doc(vocab, words=[word])])
+
+        def word_key(w: tuple[str, str]) -> int:
+            return vocab.strings.add(f"{w[0]} {w[1]}")
+
+        self._risk = _Bank(risk_rules, vocab, Matcher, word_key)
+        self._ctx = _Bank(ctx_rules, vocab, Matcher, word_key)
 
         # words that make "her" a possessive ("her son") rather than the partner
         self._non_partner_nouns: set[str] = set()
@@ -558,30 +657,6 @@ class RiskDetector:
             for variant in {form, *_deletions(form)}:
                 self._fuzzy_index.setdefault(variant, set()).add(form)
 
-    def _build_index(self, lines: list[_Line]):
-        """For each line pick its rarest required token set; index the line under it."""
-        by_lemma: dict[str, list[int]] = {}
-        by_lower: dict[str, list[int]] = {}
-        for idx, line in enumerate(lines):
-            best = None
-            for it in line.node.items:
-                if it.nullable:
-                    continue
-                lemmas, lowers = it.first()
-                words = lemmas | lowers
-                if not words:  # e.g. @number: anything can start it, useless as an index key
-                    continue
-                score = (sum(1 for w in words if w in _COMMON or len(w) <= 2), len(words))
-                if best is None or score < best[0]:
-                    best = (score, lemmas, lowers)
-            if best is None:
-                raise ValueError(f"'{line.key}' has no required word to look for; add one")
-            for w in best[1]:
-                by_lemma.setdefault(w, []).append(idx)
-            for w in best[2]:
-                by_lower.setdefault(w, []).append(idx)
-        return by_lemma, by_lower
-
     def _word_tokens(self, text: str, exact: bool) -> list[tuple[str, str]]:
         key = (text, exact)
         hit = self._word_cache.get(key)
@@ -595,44 +670,6 @@ class RiskDetector:
         self._word_cache[key] = out
         return out
 
-    def _compile_node(self, node):
-        if isinstance(node, Gap):
-            return _Gap(node.size)
-        if isinstance(node, Word):
-            toks = self._word_tokens(node.text, node.exact)
-            parts = [_Tok(lemmas=[v]) if a == "LEMMA" else _Tok(lowers=[v]) for a, v in toks]
-            core = parts[0] if len(parts) == 1 else _Seq(parts)
-            return _Alt([core], True) if node.optional else core
-        if isinstance(node, ClassRef):
-            if node.name not in self.lexicon.classes and node.name in BUILTIN_CLASSES:
-                core = _NumTok() if node.name == "number" else _Tok(lowers=END_WORDS)
-                return _Alt([core], True) if node.optional else core
-            key = (node.name, node.optional)
-            hit = self._class_nodes.get(key)
-            if hit is None:  # compiled once, shared by every pattern that uses the class
-                hit = self._compile_node(Group(self._class_alts(node.name), node.optional))
-                self._class_nodes[key] = hit
-            return hit
-        if isinstance(node, Group):
-            lemmas: set[str] = set()
-            lowers: set[str] = set()
-            multi = []
-            for alt in node.alternatives:
-                c = self._compile_seq(alt)
-                if len(c.items) == 1 and isinstance(c.items[0], _Tok):
-                    lemmas |= c.items[0].lemmas
-                    lowers |= c.items[0].lowers
-                else:
-                    multi.append(c)
-            options: list = []
-            if lemmas or lowers:
-                options.append(_Tok(lemmas, lowers))
-            options.extend(multi)
-            if len(options) == 1 and not node.optional:
-                return options[0]
-            return _Alt(options, node.optional or any(o.nullable for o in options))
-        raise TypeError(node)  # pragma: no cover
-
     def _class_alts(self, name: str) -> tuple:
         hit = self._class_cache.get(name)
         if hit is None:
@@ -640,85 +677,95 @@ class RiskDetector:
             self._class_cache[name] = hit
         return hit
 
-    def _compile_seq(self, seq: Seq) -> _Seq:
-        return _Seq([self._compile_node(it) for it in seq.items])
-
-    def _compile(self, seq: Seq) -> _Seq:
-        compiled = self._compile_seq(seq)
-        if compiled.nullable:
-            raise ValueError("it can match nothing once optional parts are left out; make a word required")
-        return compiled
-
-    # ------------------------------------------------------ spaCy Matcher export --
-    def spacy_patterns(self, pattern_id: str, limit: int = 2000) -> list[list[dict]]:
-        """The pattern's lines as spaCy ``Matcher`` token patterns (for inspection/tests).
-
-        Multi-word choices are expanded into separate patterns, so this can be large;
-        at most ``limit`` are returned."""
-        p = self._pdefs[pattern_id]
-        out: list[list[dict]] = []
-        for seq in p.parsed:
-            for variant in self._expand_seq(seq):
-                if len(out) >= limit:
-                    return out
-                while variant and variant[0][0] == "gap":
-                    variant = variant[1:]
-                while variant and variant[-1][0] == "gap":
-                    variant = variant[:-1]
-                if not variant:
-                    continue
-                pat = []
-                for e in variant:
-                    if e[0] == "gap":
-                        pat.append({"LOWER": {"NOT_IN": sorted(GAP_STOP)}, "OP": "{0,%d}" % e[1]})
-                    else:
-                        _, attr, vals, optional = e
-                        spec: dict = {attr: next(iter(vals))} if len(vals) == 1 else {attr: {"IN": sorted(vals)}}
-                        if optional:
-                            spec["OP"] = "?"
-                        pat.append(spec)
-                out.append(pat)
-        return out
-
-    def _expand(self, node) -> list[list[tuple]]:
+    def _paths(self, node) -> list[tuple]:
+        """The Matcher paths of one pattern element (see the top of this section)."""
         if isinstance(node, Gap):
-            return [[("gap", node.size)]]
+            return [(("GAP", node.size, True),)]
         if isinstance(node, Word):
-            toks = self._word_tokens(node.text, node.exact)
-            if len(toks) == 1:
-                return [[("tok", toks[0][0], frozenset([toks[0][1]]), node.optional)]]
-            seq = [("tok", a, frozenset([v]), False) for a, v in toks]
-            return [[], seq] if node.optional else [seq]
+            path = tuple((attr, frozenset([v]), False) for attr, v in self._word_tokens(node.text, node.exact))
+            return _merge_paths([path, ()]) if node.optional else [path]
         if isinstance(node, ClassRef):
             if node.name not in self.lexicon.classes and node.name in BUILTIN_CLASSES:
-                if node.name == "number":
-                    return [[("tok", "LIKE_NUM", frozenset([True]), node.optional)]]
-                return [[("tok", "LOWER", END_WORDS, node.optional)]]
-            return self._expand(Group(self._class_alts(node.name), node.optional))
-        singles: dict[str, set[str]] = {}
-        multi: list[list[tuple]] = []
-        has_empty = node.optional
-        for alt in node.alternatives:
-            for variant in self._expand_seq(alt):
-                if not variant:
-                    has_empty = True
-                elif len(variant) == 1 and variant[0][0] == "tok" and not variant[0][3]:
-                    singles.setdefault(variant[0][1], set()).update(variant[0][2])
-                else:
-                    multi.append(variant)
-        if len(singles) == 1 and not multi and has_empty:
-            attr, vals = next(iter(singles.items()))
-            return [[("tok", attr, frozenset(vals), True)]]
-        out = [[("tok", attr, frozenset(vals), False)] for attr, vals in singles.items()]
-        out.extend(multi)
-        if has_empty:
-            out.append([])
+                step = ("NUM", None, node.optional) if node.name == "number" else ("LOWER", END_WORDS, node.optional)
+                return [(step,)]
+            key = (node.name, node.optional)
+            hit = self._class_paths.get(key)
+            if hit is None:  # compiled once, shared by every pattern that uses the class
+                hit = self._paths(Group(self._class_alts(node.name), node.optional))
+                self._class_paths[key] = hit
+            return hit
+        if isinstance(node, Group):
+            paths = [path for alt in node.alternatives for path in self._seq_paths(alt.items)]
+            if node.optional:
+                paths.append(())
+            return _merge_paths(paths)
+        raise TypeError(node)  # pragma: no cover
+
+    def _seq_paths(self, items) -> list[tuple]:
+        parts = [self._paths(it) for it in items]
+        return _merge_paths(tuple(step for path in combo for step in path) for combo in product(*parts))
+
+    def _rule(self, key: str, index: int, seq: Seq) -> _Rule:
+        parts = [self._paths(it) for it in seq.items]
+        nullable = [_nullable(paths) for paths in parts]
+        if all(nullable):
+            raise ValueError("it can match nothing once optional parts are left out; make a word required")
+        # Pieces: runs of elements whose choices multiply out to at most _PIECE_PATTERNS
+        # patterns, each holding at least one required element (so no piece matches nothing).
+        pieces: list[list[list[tuple]]] = []
+        cur: list[list[tuple]] = []
+        size, has_required = 1, False
+        for paths, null in zip(parts, nullable):
+            if cur and has_required and size * len(paths) > _PIECE_PATTERNS:
+                pieces.append(cur)
+                cur, size, has_required = [], 1, False
+            cur.append(paths)
+            size *= len(paths)
+            has_required = has_required or not null
+        if has_required or not pieces:
+            pieces.append(cur)
+        else:  # trailing optional elements join the last piece
+            pieces[-1].extend(cur)
+        compiled = [
+            _merge_paths(tuple(step for path in combo for step in path) for combo in product(*piece)) for piece in pieces
+        ]
+        # Words the message must contain: for each required element, the words it can start with.
+        required = [w for w in (_start_words(paths) for paths, null in zip(parts, nullable) if not null) if w]
+        if not required:
+            raise ValueError(f"'{key}' has no required word to look for; add one")
+
+        def rarity(words: frozenset) -> tuple[int, int]:
+            plain = {w for _, w in words}
+            return (sum(1 for w in plain if w in _COMMON or len(w) <= 2), len(plain))
+
+        return _Rule(key, index, compiled, required, min(required, key=rarity))
+
+    # ------------------------------------------------------ spaCy Matcher patterns --
+    def spacy_patterns(self, pattern_id: str, limit: int = 2000) -> list[list[dict]]:
+        """The pattern's lines as spaCy ``Matcher`` token patterns: what the detector runs.
+
+        A line the detector matches in pieces is returned whole (every combination of its
+        pieces' patterns, which is exactly what the joined pieces match), so this can be
+        large; at most ``limit`` patterns are returned."""
+        if pattern_id not in self._pdefs:
+            raise KeyError(pattern_id)
+        out: list[list[dict]] = []
+        for rule in self._risk.rules:
+            if rule.key != pattern_id:
+                continue
+            for combo in product(*rule.pieces):
+                if len(out) >= limit:
+                    return out
+                out.append([_spacy_token(step) for path in combo for step in path])
         return out
 
-    def _expand_seq(self, seq: Seq) -> Iterable[list[tuple]]:
-        parts = [self._expand(it) for it in seq.items]
-        for combo in product(*parts):
-            yield [e for variant in combo for e in variant]
+    def matchers(self) -> dict:
+        """The spaCy objects that run (for inspection and tests)."""
+        return {
+            "phrase_matchers": [self._phrase_lemma, self._phrase_lower],
+            "risk_matchers": list(self._risk.matchers),
+            "context_matchers": list(self._ctx.matchers),
+        }
 
     # ------------------------------------------------------------------- word forms --
     def _canon(self, tok: str) -> str:
@@ -758,42 +805,31 @@ class RiskDetector:
         return tok
 
     # ---------------------------------------------------------------------- detect --
+    def _read(self, text: str):
+        """The message as a spaCy Doc (normalised, tokenised), its lower-case words and base forms."""
+        doc = self._tokenizer(self._normalise(text))
+        low = [t.lower_ for t in doc]
+        if any(map(str.isspace, low)):  # never after normalising; kept so positions always agree
+            low = [w for w in low if not w.isspace()]
+            doc = self._doc_cls(self._nlp.vocab, words=low)
+        canon = self._canon_cached
+        return doc, low, [canon(w) for w in low]
+
     def tokens(self, text: str) -> tuple[list[str], list[str]]:
         """(lower-case words, base forms) as the matcher sees them - for authors and tests."""
-        norm = self._normalise(text)
-        low = [t.lower_ for t in self._tokenizer(norm) if not t.is_space]
-        canon = self._canon_cached
-        return low, [canon(w) for w in low]
+        _, low, lem = self._read(text)
+        return low, lem
 
-    @staticmethod
-    def _run(lines: list[_Line], index, lem, low, stop, n) -> dict[str, list[tuple[int, int, int]]]:
-        by_lemma, by_lower = index
-        cand: set[int] = set()
-        for w in lem:
-            hit = by_lemma.get(w)
-            if hit:
-                cand.update(hit)
-        for w in low:
-            hit = by_lower.get(w)
-            if hit:
-                cand.update(hit)
-        found: dict[str, list[tuple[int, int, int]]] = {}
-        present = set(lem)
-        present.update(low)
-        for idx in sorted(cand):
-            line = lines[idx]
-            if any(present.isdisjoint(req) for req in line.required):
-                continue
-            fl, fw = line.first_lemmas, line.first_lowers
-            node = line.node
-            for i in range(n):
-                if lem[i] in fl or low[i] in fw:
-                    ends = node.ends(lem, low, stop, n, i)
-                    if ends:
-                        ends = [e for e in ends if e > i]
-                        if ends:
-                            found.setdefault(line.key, []).append((i, min(ends), max(ends)))
-        return found
+    def _annotate(self, doc, lem: list[str]) -> None:
+        """Give the Doc's tokens our base forms (spaCy's LEMMA attribute), for the matchers."""
+        add = self._strings.add
+        doc.from_array(self._lemma_attr, self._numpy.array([add(w) for w in lem], dtype="uint64").reshape(-1, 1))
+
+    def _present(self, doc) -> set[int]:
+        """PhraseMatcher ids ("LEMMA word" / "LOWER word") of the needed words in the message."""
+        present = {m for m, _, _ in self._phrase_lemma(doc)}
+        present.update(m for m, _, _ in self._phrase_lower(doc))
+        return present
 
     def detect(self, text: str | None, known_history: Iterable[str] | None = None) -> Detection:
         """Judge one message.
@@ -820,15 +856,16 @@ class RiskDetector:
         return f"the words never matched; the matcher read it as '{' '.join(self.tokens(text)[1])}'"
 
     def _judge(self, text: str) -> Detection:
-        low, lem = self.tokens(text)
+        doc, low, lem = self._read(text)
         n = len(low)
         if n == 0:
             return Detection(text, False)
-        stop = [w in GAP_STOP for w in low]
-        risk = self._run(self._risk_lines, self._risk_index, lem, low, stop, n)
+        self._annotate(doc, lem)
+        present = self._present(doc)
+        risk = self._risk.run(doc, present)
         if not risk:
             return Detection(text, False)
-        ctx = self._run(self._ctx_lines, self._ctx_index, lem, low, stop, n)
+        ctx = self._ctx.run(doc, present)
 
         clause = [0] * n
         sent = [0] * n

@@ -2,18 +2,21 @@
 
 Each outbox row goes out at most once:
 
-1. **claim**: ``pending`` rows that are due become ``sending`` with a fresh claim token, in
+1. **claim**: ``pending`` rows that are due become ``claimed`` with a fresh claim token, in
    one committed UPDATE (with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL). Only the process
    whose token is on the row sends it.
-2. **send** through the notifier.
-3. **record**: ``sent`` (with the provider's id), or back to ``pending`` with a backoff, or
+2. **sending** is committed just before the request to the provider leaves.
+3. **send** through the notifier.
+4. **record**: ``sent`` (with the provider's id), or back to ``pending`` with a backoff, or
    ``failed`` (permanent error / too many attempts), or ``in_doubt`` (timed out after the
    request left: it may have been delivered).
 
-A process killed between 1 and 3 leaves the row ``sending``. After the claim lease runs out
-the row becomes ``in_doubt``: it is never re-sent (that could send it twice). Instead the
-alert's next round is queued at once, so nobody waits for the re-notify timer. An alert
-is only ever finished by an acknowledgement; until then it keeps being re-notified.
+A process killed after 1 but before 2 leaves a ``claimed`` row that was never attempted:
+once the lease runs out it simply goes back to ``pending``. Killed after 2, the row stays
+``sending``; after the lease it becomes ``in_doubt``: it is never re-sent (that could send
+it twice). Instead the alert's next round is queued at once, so nobody waits for the
+re-notify timer. An alert is only ever finished by an acknowledgement; until then it keeps
+being re-notified.
 
     d = Dispatcher(settings, notifiers, content_fn)
     await d.run_once()                 # the worker calls this in a loop
@@ -27,7 +30,7 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from sqlalchemy import func, select, update
 
@@ -39,7 +42,6 @@ from escalation.notify import AlertView, SendError, format_sms, format_telegram,
 
 log = logging.getLogger(__name__)
 
-CLAIM_LEASE = timedelta(seconds=60)
 MAX_BACKOFF = 300.0
 
 
@@ -62,14 +64,16 @@ class Dispatcher:
         self.clock = clock
         self.actor = actor
         self.vault = IdentityVault.from_settings(settings)
+        self._started = False
 
     # -- claiming ------------------------------------------------------------------------------
 
-    def claim(self, limit: int = 50, alert_id: Optional[int] = None) -> List[int]:
-        if not self.notifiers:
-            return []
-        now = self.clock()
+    def claim(self, limit: int = 10, alert_id: Optional[int] = None) -> Tuple[List[int], str]:
+        """Claim up to ``limit`` due rows for this process; returns (ids, claim token)."""
         token = secrets.token_hex(8)
+        if not self.notifiers:
+            return [], token
+        now = self.clock()
         with session_scope() as s:
             q = (select(AlertNotification.id)
                  .where(AlertNotification.status == "pending", AlertNotification.next_attempt_at <= now)
@@ -82,21 +86,24 @@ class Dispatcher:
                 q = q.with_for_update(skip_locked=True)
             ids = s.execute(q).scalars().all()
             if not ids:
-                return []
+                return [], token
             s.execute(update(AlertNotification)
                       .where(AlertNotification.id.in_(ids), AlertNotification.status == "pending")
-                      .values(status="sending", claim_token=token, claimed_at=now,
+                      .values(status="claimed", claim_token=token, claimed_at=now,
                               attempts=AlertNotification.attempts + 1)
                       .execution_options(synchronize_session=False))
         with session_scope() as s:
             return list(s.execute(select(AlertNotification.id).where(AlertNotification.claim_token == token,
-                                                                     AlertNotification.status == "sending")).scalars())
+                                                                     AlertNotification.status == "claimed")).scalars()), token
 
     # -- sending -------------------------------------------------------------------------------
 
-    def _prepare(self, notification_id: int):
+    def _prepare(self, notification_id: int, token: str):
+        """Load what to send and mark the row ``sending`` (committed before the request leaves)."""
         with session_scope() as s:
             n = s.get(AlertNotification, notification_id)
+            if n is None or n.status != "claimed" or n.claim_token != token:
+                return None  # our lease ran out and someone else has it now
             alert = s.get(Alert, n.alert_id)
             staff = s.get(Staff, n.staff_id)
             site = s.get(Site, alert.site_id)
@@ -115,12 +122,14 @@ class Dispatcher:
             view = AlertView(code=alert.code, participant=alert.participant_id, site=site.code,
                              severity=alert.severity, category=alert.category, text=alert.text,
                              context=alert.context or [], followups=followups)
+            n.status = "sending"
+            n.claimed_at = self.clock()
             return {"id": n.id, "alert_id": alert.id, "code": alert.code, "channel": n.channel, "round": n.round,
                     "staff_id": staff.id, "token": n.claim_token, "attempts": n.attempts,
                     "contact": self.vault.decrypt(contact_token), "view": view}
 
-    async def send_one(self, notification_id: int, stats: Stats) -> None:
-        job = await asyncio.to_thread(self._prepare, notification_id)
+    async def send_one(self, notification_id: int, token: str, stats: Stats) -> None:
+        job = await asyncio.to_thread(self._prepare, notification_id, token)
         if job is None:
             return
         notifier = self.notifiers.get(job["channel"])
@@ -180,7 +189,8 @@ class Dispatcher:
         if alert.status != "open":
             return
         pending = s.execute(select(func.count()).select_from(AlertNotification).where(
-            AlertNotification.alert_id == alert_id, AlertNotification.status.in_(("pending", "sending")))).scalar()
+            AlertNotification.alert_id == alert_id,
+            AlertNotification.status.in_(("pending", "claimed", "sending")))).scalar()
         if pending:
             return  # something is still on its way
         tries = self.settings.alert_tries_per_person
@@ -200,8 +210,16 @@ class Dispatcher:
     def recover_stale_claims(self, stats: Stats) -> None:
         now = self.clock()
         with session_scope() as s:
+            lease = timedelta(seconds=self.settings.alert_claim_lease_seconds)
+            for n in s.execute(select(AlertNotification).where(AlertNotification.status == "claimed",
+                                                               AlertNotification.claimed_at < now - lease)).scalars():
+                n.status, n.claim_token = "pending", None  # claimed but never attempted: safe to send
+                n.attempts = max(0, n.attempts - 1)
+                audit(s, n.alert_id, "claim_released", self.actor, notification=n.id)
+        with session_scope() as s:
+            lease = timedelta(seconds=self.settings.alert_claim_lease_seconds)
             stale = s.execute(select(AlertNotification).where(AlertNotification.status == "sending",
-                                                              AlertNotification.claimed_at < now - CLAIM_LEASE)).scalars().all()
+                                                              AlertNotification.claimed_at < now - lease)).scalars().all()
             for n in stale:
                 n.status = "in_doubt"
                 n.last_error = "the sending process stopped before recording the result"
@@ -225,16 +243,34 @@ class Dispatcher:
 
     # -- loops -----------------------------------------------------------------------------------------
 
+    async def start(self) -> None:
+        """Warm up every notifier (a channel that can't start is left out, and logged)."""
+        if self._started:
+            return
+        await asyncio.to_thread(self.templates)  # content loaded before any row is marked as sending
+        for name, notifier in list(self.notifiers.items()):
+            start = getattr(notifier, "start", None)
+            if start is None:
+                continue
+            try:
+                await start()
+            except Exception:
+                log.exception("the %s notifier could not start; its alerts wait for a process where it can", name)
+                del self.notifiers[name]
+        self._started = True
+
     async def dispatch_alert(self, alert_id: int) -> Stats:
+        await self.start()
         stats = Stats()
-        ids = await asyncio.to_thread(self.claim, 50, alert_id)
-        await asyncio.gather(*(self.send_one(i, stats) for i in ids))
+        ids, token = await asyncio.to_thread(self.claim, 20, alert_id)
+        await asyncio.gather(*(self.send_one(i, token, stats) for i in ids))
         return stats
 
-    async def run_once(self, limit: int = 50) -> Stats:
+    async def run_once(self, limit: int = 10) -> Stats:
+        await self.start()
         stats = Stats()
         await asyncio.to_thread(self.recover_stale_claims, stats)
         await asyncio.to_thread(self.renotify_due, stats)
-        ids = await asyncio.to_thread(self.claim, limit)
-        await asyncio.gather(*(self.send_one(i, stats) for i in ids))
+        ids, token = await asyncio.to_thread(self.claim, limit)
+        await asyncio.gather(*(self.send_one(i, token, stats) for i in ids))
         return stats

@@ -31,6 +31,8 @@ class SendError(Exception):
 class Notifier(Protocol):
     channel: str
 
+    async def start(self) -> None: ...
+
     async def send(self, contact: str, text: str, code: str, html_text: Optional[str] = None) -> str: ...
 
 
@@ -101,6 +103,12 @@ class TelegramNotifier:
         self.bot = bot
         self._ready = False
 
+    async def start(self) -> None:
+        """Connect once (getMe) before any alert is marked as being sent."""
+        if not self._ready:
+            await self.bot.initialize()
+            self._ready = True
+
     async def send(self, contact: str, text: str, code: str, html_text: Optional[str] = None) -> str:
         from telegram import InlineKeyboardButton, InlineKeyboardMarkup
         from telegram.constants import ParseMode
@@ -108,9 +116,6 @@ class TelegramNotifier:
 
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Acknowledge", callback_data=f"ack:{code}")]])
         try:
-            if not self._ready:
-                await self.bot.initialize()
-                self._ready = True
             msg = await self.bot.send_message(chat_id=int(contact), text=html_text or html.escape(text),
                                               parse_mode=ParseMode.HTML, reply_markup=keyboard)
         except RetryAfter as exc:
@@ -134,6 +139,9 @@ class SmsNotifier:
     def __init__(self, client, from_number: str):
         self.client = client
         self.from_number = from_number
+
+    async def start(self) -> None:
+        """Nothing to connect: the twilio client opens connections as it goes."""
 
     async def send(self, contact: str, text: str, code: str, html_text: Optional[str] = None) -> str:
         return await asyncio.to_thread(self._send, contact, text)

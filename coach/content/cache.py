@@ -40,7 +40,7 @@ class ContentCache:
         with self._lock:
             if sig != self._sig or self._content is None:
                 try:
-                    self._content = load_content(self.dir)
+                    self._content = load_content(self.dir, check_lexicon=False)
                     log.info("content loaded (fingerprint %s)", self._content.fingerprint)
                 except ContentError as exc:
                     if self._content is None:

@@ -553,6 +553,7 @@ class _Loader:
         return out
 
     def safety(self) -> None:
+        """The risk lexicon, with each pattern's examples run (slow: for `coach content check`)."""
         lexicon = self.dir / "safety" / "lexicon.yml"
         if not lexicon.exists():
             return
@@ -636,7 +637,7 @@ def normalise_example(text: str) -> str:
     return re.sub(r"[^\w]+", " ", text.lower()).strip()
 
 
-def _load(content_dir: Path) -> Tuple[Content, List[Problem]]:
+def _load(content_dir: Path, check_lexicon: bool = True) -> Tuple[Content, List[Problem]]:
     content_dir = Path(content_dir)
     loader = _Loader(content_dir)
     programme = loader.programme()
@@ -645,7 +646,8 @@ def _load(content_dir: Path) -> Tuple[Content, List[Problem]]:
     sessions = loader.sessions(programme, blocks)
     toolkit = loader.toolkit()
     language = loader.language()
-    loader.safety()
+    if check_lexicon:
+        loader.safety()
     extra = {"safety_replies": loader.safety_replies(), "staff_alerts": loader.staff_alerts()}
     loader.references()
     content = Content(programme=programme, messages=messages, sessions=sessions, toolkit=toolkit,
@@ -657,8 +659,10 @@ def check_content(content_dir: Path) -> List[Problem]:
     return _load(content_dir)[1]
 
 
-def load_content(content_dir: Path) -> Content:
-    content, problems = _load(content_dir)
+def load_content(content_dir: Path, check_lexicon: bool = True) -> Content:
+    """Load and check everything; ``check_lexicon=False`` skips running the risk lexicon's
+    examples (the running coach does: its detector validates the lexicon when it loads it)."""
+    content, problems = _load(content_dir, check_lexicon=check_lexicon)
     if problems:
         raise ContentError(problems)
     return content

@@ -247,7 +247,8 @@ class AlertNotification(Base):
     staff_id = Column(Integer, ForeignKey("staff.id"), nullable=False)
     channel = Column(String(20), nullable=False)  # telegram | sms
     round = Column(Integer, nullable=False)
-    status = Column(String(20), nullable=False, default="pending")  # pending|sending|sent|failed|in_doubt|cancelled
+    # pending -> claimed -> sending -> sent | failed | in_doubt (or back to pending to retry); cancelled on ack
+    status = Column(String(20), nullable=False, default="pending")
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
     claimed_at = Column(DateTime)

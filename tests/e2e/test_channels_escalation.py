@@ -395,3 +395,11 @@ def test_an_opted_out_mans_disclosure_still_escalates(env):
     assert count(env, Alert, Alert.participant_id == pid) == 1
     assert count(env, AlertNotification, AlertNotification.alert_id.in_(
         select(Alert.id).where(Alert.participant_id == pid))) >= 1
+
+
+def test_fuzzed_webhooks_never_fail_and_rejected_requests_store_nothing(env):
+    from scripts.fuzz_webhooks import fuzz
+
+    summary = fuzz(env.settings, count=150, seed=7)
+    assert summary["server_errors"] == {"telegram": {}, "sms": {}}, summary
+    assert summary["stored_by_rejected"] == 0

@@ -15,7 +15,7 @@ from coach.db import session_scope
 from coach.db.models import Alert, AlertEvent, AlertNotification
 from coach.participants import IdentityVault, enrol
 from escalation.alerts import AckError, Signal, acknowledge, add_followup, raise_alert
-from escalation.dispatch import CLAIM_LEASE, Dispatcher
+from escalation.dispatch import Dispatcher
 from escalation.notify import SendError
 from escalation.staff import add_staff, set_rota
 
@@ -183,25 +183,35 @@ def test_in_doubt_is_never_resent_but_the_next_round_goes_at_once(world):
     assert len(world.tg.sent) == 1  # the reminder, never the in-doubt message again
 
 
-def test_a_process_killed_mid_send_leaves_a_claim_that_becomes_in_doubt(world):
+def test_a_process_killed_after_claiming_but_before_sending_releases_the_row(world):
     alert_id, _ = raise_one(world)
-    claimed = world.d.claim()  # ...and then the process dies before sending
+    claimed, _token = world.d.claim()  # ...and then the process dies before trying
     assert len(claimed) == 1
     run(world)
     assert world.tg.sent == []  # still within the lease: nobody touches it
-    world.clock.advance(seconds=CLAIM_LEASE.total_seconds() + 1)
+    world.clock.advance(seconds=world.settings.alert_claim_lease_seconds + 1)
+    run(world)
+    assert [r[3] for r in rows(alert_id)] == ["sent"]  # never attempted, so sent normally, once
+    assert len(world.tg.sent) == 1
+
+
+def test_a_process_killed_mid_send_leaves_a_row_that_becomes_in_doubt(world):
+    alert_id, _ = raise_one(world)
+    claimed, token = world.d.claim()
+    assert world.d._prepare(claimed[0], token) is not None  # marked sending: the request may have left
+    world.clock.advance(seconds=world.settings.alert_claim_lease_seconds + 1)
     run(world)
     statuses = [r[3] for r in rows(alert_id)]
-    assert statuses == ["in_doubt", "sent"]
-    assert len(world.tg.sent) == 1
+    assert statuses == ["in_doubt", "sent"]  # never resent; a reminder instead
+    assert len(world.tg.sent) == 1 and world.tg.sent[0][1].startswith("Reminder 1")
 
 
 def test_two_dispatchers_never_claim_the_same_row(world):
     for i in range(10):
         raise_one(world, message_id=f"m{i}")
     other = Dispatcher(world.settings, world.d.notifiers, lambda: TEMPLATES, clock=world.clock)
-    a = world.d.claim(limit=6)
-    b = other.claim(limit=6)
+    a, _ = world.d.claim(limit=6)
+    b, _ = other.claim(limit=6)
     assert len(a) == 6 and len(b) == 4 and not set(a) & set(b)
 
 
