@@ -86,3 +86,6 @@ bench-escalation: train
 
 bench-detector:
 	$(PY) scripts/bench_detector.py
+
+bench-schedule: train
+	$(PY) scripts/bench_schedule.py

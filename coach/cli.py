@@ -255,6 +255,8 @@ def cmd_worker(args) -> int:
     from coach.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("httpx", "httpcore"):  # they log request URLs, which hold the bot and API tokens
+        logging.getLogger(name).setLevel(logging.WARNING)
     settings = get_settings()
     upgrade(settings.database_url)
     return asyncio.run(run_worker(settings, once=args.once))
@@ -503,6 +505,8 @@ def cmd_participants(args) -> int:
     content = _load_or_report()
     if content is None:
         return 1
+    if args.behind:
+        return cmd_participants_behind(content)
     today = cal.uk_today()
     with session_scope() as s:
         q = select(Participant, Site.code).join(Site, Site.id == Participant.site_id).order_by(Participant.created_at)
@@ -523,6 +527,61 @@ def cmd_participants(args) -> int:
             print(f"{p.id:<10} {site:<10} {week:>4}  {len(done):>4}  {channels:<14} {status:<22} {last}")
         if not rows:
             print("No participants yet. Enrol one with `coach enrol --site SITE --start YYYY-MM-DD`.")
+    return 0
+
+
+def cmd_participants_behind(content) -> int:
+    from coach import programme as cal
+    from coach.db.models import utcnow
+    from coach.schedule import behind
+
+    rows = list(behind(content, cal.uk_today(), utcnow()))
+    print(f"{'participant':<10} {'site':<10} {'week':>4}  {'state':<22} {'days since contact':>18}")
+    for r in sorted(rows, key=lambda r: -(r["days_since_contact"] if r["days_since_contact"] is not None else 10**6)):
+        days = "never" if r["days_since_contact"] is None else str(r["days_since_contact"])
+        note = "  (messages off)" if r["opted_out"] else ""
+        print(f"{r['participant']:<10} {r['site']:<10} {r['week']:>4}  {r['state']:<22} {days:>18}{note}")
+    if not rows:
+        print("Nobody is behind: everyone has finished the session open this week.")
+    return 0
+
+
+def cmd_site_groups(args) -> int:
+    from datetime import datetime, time, timedelta
+
+    from sqlalchemy import select
+
+    from coach import programme as cal
+    from coach.db import session_scope
+    from coach.db.models import SiteGroup
+    from coach.participants import ensure_site
+
+    with session_scope() as s:
+        site = ensure_site(s, args.site)
+        new = []
+        try:
+            at = time.fromisoformat(args.time)
+            if args.first:
+                first = date.fromisoformat(args.first)
+                new = [first + timedelta(days=args.every * i) for i in range(args.count)]
+            new += [date.fromisoformat(d) for d in args.dates]
+        except ValueError as exc:
+            return _fail(f"dates are YYYY-MM-DD and the time HH:MM ({exc})")
+        if args.clear:
+            for g in s.execute(select(SiteGroup).where(SiteGroup.site_id == site.id)).scalars():
+                s.delete(g)
+            s.flush()
+        for d in new:
+            when = cal.local_to_utc(d, at)
+            if s.execute(select(SiteGroup).where(SiteGroup.site_id == site.id, SiteGroup.starts_at == when)).first() is None:
+                s.add(SiteGroup(site_id=site.id, starts_at=when))
+        s.flush()
+        groups = s.execute(select(SiteGroup).where(SiteGroup.site_id == site.id).order_by(SiteGroup.starts_at)).scalars().all()
+        for g in groups:
+            local = cal.utc_to_local(g.starts_at)
+            print(f"{args.site}: {cal.format_date(local.date())} {local:%Y} at {local:%H:%M}")
+        if not groups:
+            print(f"No group dates for {args.site}. Add them: coach site groups --site {args.site} --first 2026-03-05 --time 19:00")
     return 0
 
 
@@ -657,7 +716,20 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_enrol)
     pa = sub.add_parser("participants", help="list participants with week, channels and status")
     pa.add_argument("--site")
+    pa.add_argument("--behind", action="store_true",
+                    help="only those who haven't started or finished this week's session, longest silent first")
     pa.set_defaults(func=cmd_participants)
+    site = sub.add_parser("site", help="sites: group session dates").add_subparsers(dest="site_command", metavar="SUBCOMMAND")
+    site.required = True
+    sg = site.add_parser("groups", help="show or set a site's fortnightly group dates (UK time)")
+    sg.add_argument("--site", required=True)
+    sg.add_argument("dates", nargs="*", help="dates YYYY-MM-DD to add")
+    sg.add_argument("--first", help="first group date: adds --count dates, --every days apart")
+    sg.add_argument("--every", type=int, default=14)
+    sg.add_argument("--count", type=int, default=7)
+    sg.add_argument("--time", default="19:00", help="start time, UK (default 19:00)")
+    sg.add_argument("--clear", action="store_true", help="remove the site's dates first")
+    sg.set_defaults(func=cmd_site_groups)
     un = sub.add_parser("unlink", help="remove a participant's Telegram or SMS link")
     un.add_argument("participant")
     un.add_argument("--channel", required=True, choices=["telegram", "sms", "rest"])

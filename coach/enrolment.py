@@ -104,7 +104,7 @@ def is_help(text: str) -> bool:
 
 def join_code_in(text: str) -> Optional[str]:
     """'JOIN K7Q2MX4P', 'join k7q2-mx4p', '/start K7Q2MX4P' -> the code; None if not a join."""
-    m = re.match(r"^\s*(?:join|/start)\s+([A-Za-z0-9 -]{6,20})\s*$", text or "", re.I)
+    m = re.match(r"^\s*(?:join|/start)\s+([A-Za-z0-9]{4}-?[A-Za-z0-9]{4})[.!]?\s*$", text or "", re.I)
     return normalise_code(m.group(1)) if m else None
 
 

@@ -10,7 +10,7 @@ Dates are UK calendar dates (Europe/London). Pure functions of (programme, start
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import List, Optional
 from zoneinfo import ZoneInfo
 
@@ -84,3 +84,50 @@ def start_for_week(programme: Programme, week: int, today: date) -> date:
 def format_date(d: date) -> str:
     """'Tuesday 3 March' - how dates appear in messages."""
     return f"{d:%A} {d.day} {d:%B}"
+
+
+# -- UK local time <-> stored UTC -------------------------------------------------------------------
+
+def parse_hhmm(text: Optional[str], default: str) -> time:
+    h, m = (text or default).split(":")
+    return time(int(h), int(m))
+
+
+def local_to_utc(day: date, at: time) -> datetime:
+    """A UK wall-clock time on ``day`` as naive UTC (how the database stores times).
+
+    Across clock changes 19:00 stays 19:00 in the UK. A time that doesn't exist (01:30 on
+    the last Sunday of March) comes out an hour later; one that happens twice (01:30 on the
+    last Sunday of October) is the first of the two.
+    """
+    local = datetime.combine(day, at).replace(tzinfo=UK)
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def utc_to_local(when: datetime) -> datetime:
+    """Naive UTC from the database -> aware UK time."""
+    return when.replace(tzinfo=timezone.utc).astimezone(UK)
+
+
+def in_quiet_hours(when_utc: datetime, quiet_start: time, quiet_end: time) -> bool:
+    t = utc_to_local(when_utc).time()
+    if quiet_start == quiet_end:
+        return False
+    if quiet_start < quiet_end:
+        return quiet_start <= t < quiet_end
+    return t >= quiet_start or t < quiet_end  # overnight, e.g. 21:00-09:00
+
+
+def end_of_quiet(when_utc: datetime, quiet_start: time, quiet_end: time) -> datetime:
+    """The first moment at or after ``when_utc`` outside quiet hours (naive UTC)."""
+    if not in_quiet_hours(when_utc, quiet_start, quiet_end):
+        return when_utc
+    local = utc_to_local(when_utc)
+    day = local.date() if local.time() < quiet_end else local.date() + timedelta(days=1)
+    return local_to_utc(day, quiet_end)
+
+
+def on_or_after_weekday(day: date, weekday: Optional[int]) -> date:
+    if weekday is None:
+        return day
+    return day + timedelta(days=(weekday - day.weekday()) % 7)

@@ -93,7 +93,7 @@ def train(settings: Settings, force: bool = False, quiet: bool = False) -> bool:
 # -- run files -----------------------------------------------------------------------------
 
 def tracker_store_config(url: str) -> Dict[str, object]:
-    """Rasa's SQL tracker store settings from a SQLAlchemy-style URL."""
+    """Rasa tracker store settings from a URL: sqlite:///path, postgresql://..., or redis://host:port/db."""
     parsed = urlparse(url)
     if parsed.scheme.startswith("sqlite"):
         return {"type": "SQL", "dialect": "sqlite", "db": unquote(url.split("///", 1)[-1])}
@@ -107,7 +107,13 @@ def tracker_store_config(url: str) -> Dict[str, object]:
         if parsed.password:
             cfg["password"] = unquote(parsed.password)
         return cfg
-    raise StackError(f"TRACKER_STORE_URL must be sqlite:///... or postgresql://..., got {parsed.scheme}://")
+    if parsed.scheme in ("redis", "rediss"):
+        cfg = {"type": "redis", "url": parsed.hostname or "localhost", "port": parsed.port or 6379,
+               "db": int((parsed.path or "/0").lstrip("/") or 0), "use_ssl": parsed.scheme == "rediss"}
+        if parsed.password:
+            cfg["password"] = unquote(parsed.password)
+        return cfg
+    raise StackError(f"TRACKER_STORE_URL must be sqlite:///..., postgresql://... or redis://..., got {parsed.scheme}://")
 
 
 def write_run_files(settings: Settings) -> Dict[str, Path]:
@@ -180,7 +186,7 @@ class Stack:
         self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions",
                                 "--port", str(s.action_port)], action_env)
         self._spawn("rasa", [
-            bin_path("rasa"), "run", "--enable-api", "--auth-token", s.rasa_auth_token,
+            bin_path("rasa"), "run", "--enable-api", f"--auth-token={s.rasa_auth_token}",  # "=": it may start with "-"
             "--interface", s.rasa_host, "--port", str(s.rasa_port), "--model", str(model_path(s)),
             "--endpoints", str(files["endpoints"]), "--credentials", str(files["credentials"]),
         ], env)

@@ -56,6 +56,16 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _hhmm(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = (env.get(name) or default).strip()
+    import re
+
+    m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", raw)
+    if not m:
+        raise SettingsError(f"{name} must be a time like 19:00, got {raw!r}")
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
 def _sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
@@ -85,6 +95,16 @@ class Settings:
     alert_max_send_attempts: int
     alert_claim_lease_seconds: float
     worker_poll_seconds: float
+    # the weekly rhythm
+    schedule_nudge_time: str
+    schedule_quiet_start: str
+    schedule_quiet_end: str
+    schedule_follow_up_days: int
+    schedule_grace_hours: float
+    schedule_coaching_delay_minutes: float
+    rate_telegram_per_second: float
+    rate_telegram_chat_seconds: float
+    rate_sms_segments_per_second: float
     # channels
     telegram_bot_token: str
     telegram_webhook_secret: str
@@ -120,6 +140,15 @@ class Settings:
             "ALERT_MAX_SEND_ATTEMPTS": str(self.alert_max_send_attempts),
             "ALERT_CLAIM_LEASE_SECONDS": str(self.alert_claim_lease_seconds),
             "WORKER_POLL_SECONDS": str(self.worker_poll_seconds),
+            "SCHEDULE_NUDGE_TIME": self.schedule_nudge_time,
+            "SCHEDULE_QUIET_START": self.schedule_quiet_start,
+            "SCHEDULE_QUIET_END": self.schedule_quiet_end,
+            "SCHEDULE_FOLLOW_UP_DAYS": str(self.schedule_follow_up_days),
+            "SCHEDULE_GRACE_HOURS": str(self.schedule_grace_hours),
+            "SCHEDULE_COACHING_DELAY_MINUTES": str(self.schedule_coaching_delay_minutes),
+            "RATE_TELEGRAM_PER_SECOND": str(self.rate_telegram_per_second),
+            "RATE_TELEGRAM_CHAT_SECONDS": str(self.rate_telegram_chat_seconds),
+            "RATE_SMS_SEGMENTS_PER_SECOND": str(self.rate_sms_segments_per_second),
             "TELEGRAM_BOT_TOKEN": self.telegram_bot_token,
             "TELEGRAM_WEBHOOK_SECRET": self.telegram_webhook_secret,
             "TELEGRAM_API_BASE": self.telegram_api_base,
@@ -217,6 +246,15 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         alert_max_send_attempts=_int(env, "ALERT_MAX_SEND_ATTEMPTS", 8),
         alert_claim_lease_seconds=_float(env, "ALERT_CLAIM_LEASE_SECONDS", 60.0),
         worker_poll_seconds=_float(env, "WORKER_POLL_SECONDS", 1.0),
+        schedule_nudge_time=_hhmm(env, "SCHEDULE_NUDGE_TIME", "18:00"),
+        schedule_quiet_start=_hhmm(env, "SCHEDULE_QUIET_START", "21:00"),
+        schedule_quiet_end=_hhmm(env, "SCHEDULE_QUIET_END", "09:00"),
+        schedule_follow_up_days=_int(env, "SCHEDULE_FOLLOW_UP_DAYS", 2),
+        schedule_grace_hours=_float(env, "SCHEDULE_GRACE_HOURS", 12.0),
+        schedule_coaching_delay_minutes=_float(env, "SCHEDULE_COACHING_DELAY_MINUTES", 5.0),
+        rate_telegram_per_second=_float(env, "RATE_TELEGRAM_PER_SECOND", 30.0),
+        rate_telegram_chat_seconds=_float(env, "RATE_TELEGRAM_CHAT_SECONDS", 1.0),
+        rate_sms_segments_per_second=_float(env, "RATE_SMS_SEGMENTS_PER_SECOND", 1.0),
         telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN", ""),
         telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),
         telegram_api_base=env.get("TELEGRAM_API_BASE", "https://api.telegram.org/bot"),

@@ -6,8 +6,12 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import socket
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,3 +65,38 @@ def app(tmp_path, monkeypatch) -> App:
     upgrade(url)
     yield App(settings=get_settings(), url=url, home=home)
     _reset_caches()
+
+
+def _pg_bin(name: str):
+    found = shutil.which(name) or sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))[-1:]
+    return found if isinstance(found, str) else (found[0] if found else None)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL server on 127.0.0.1 for this test session (`.ci/run` installs it)."""
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if not (initdb and pg_ctl):
+        pytest.skip("PostgreSQL server binaries not installed (.ci/run installs the postgresql package)")
+    base = Path(tempfile.mkdtemp(prefix="coach-pg-"))
+    as_user: list = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(base, "postgres", "postgres")
+        os.chmod(base, 0o755)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = base / "data", free_port()
+    run = dict(check=True, capture_output=True, text=True, timeout=120)
+    subprocess.run(as_user + [initdb, "-D", str(data), "-A", "trust", "-U", "coach", "-E", "UTF8"], **run)
+    subprocess.run(as_user + [pg_ctl, "-D", str(data), "-l", str(base / "log"), "-w", "-t", "60", "-o",
+                              f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off", "start"], **run)
+    try:
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(f"postgresql://coach@127.0.0.1:{port}/postgres", isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.exec_driver_sql("CREATE DATABASE coach")
+        engine.dispose()
+        yield f"postgresql://coach@127.0.0.1:{port}/coach"
+    finally:
+        subprocess.run(as_user + [pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True, timeout=60)
+        shutil.rmtree(base, ignore_errors=True)

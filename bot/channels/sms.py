@@ -28,7 +28,7 @@ from sanic.response import HTTPResponse
 from bot.channels.base import BadRequest, Inbound, WebhookChannel, participant_can_receive, provider_id_for
 from coach.db import session_scope
 from coach.enrolment import opt_out
-from coach.sms import split_for_sms
+from coach.sms import segment_count, split_for_sms
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ class SmsInput(WebhookChannel):
         super().__init__(ingress)
         self._client = client
         self._validator = None
+        self._limiter = None
 
     def client(self):
         if self._client is None:
@@ -153,27 +154,38 @@ class SmsInput(WebhookChannel):
 
     # -- outbound ----------------------------------------------------------------------------------
 
-    async def send_to(self, provider_id: str, texts: Sequence[str], buttons: Sequence[Sequence[str]] = ()) -> None:
-        parts = [part for text in texts for part in split_for_sms(text, SMS_PART_UNITS)]
-        await asyncio.to_thread(self._send_parts, provider_id, parts)
+    @property
+    def limiter(self):
+        """Segments per second from our number (RATE_SMS_SEGMENTS_PER_SECOND; a UK long code: 1)."""
+        if self._limiter is None:
+            from coach.schedule import RateLimiter
 
-    def _send_parts(self, number: str, parts: List[str]) -> None:
+            self._limiter = RateLimiter(self.settings.rate_sms_segments_per_second, burst=2)
+        return self._limiter
+
+    async def send_to(self, provider_id: str, texts: Sequence[str], buttons: Sequence[Sequence[str]] = ()) -> None:
+        for part in [part for text in texts for part in split_for_sms(text, SMS_PART_UNITS)]:
+            await self.limiter.acquire(min(2.0, float(segment_count(part))))
+            if not await asyncio.to_thread(self._send_part, provider_id, part):
+                return
+
+    def _send_part(self, number: str, part: str) -> bool:
+        """One part, retried with backoff on 429/5xx. False if Twilio refused it for good."""
         from twilio.base.exceptions import TwilioRestException
 
-        client = self.client()
-        for part in parts:
-            for attempt in range(4):
-                try:
-                    client.messages.create(to=number, from_=self.settings.twilio_from_number, body=part)
-                    break
-                except TwilioRestException as exc:
-                    if exc.code == 21610:
-                        raise OptedOutAtCarrier() from exc
-                    if (exc.status == 429 or exc.status >= 500) and attempt < 3:
-                        time.sleep(min(8.0, 0.5 * 2 ** attempt))
-                        continue
-                    log.error("sms: Twilio refused a message (%s %s)", exc.status, exc.code)
-                    return
+        for attempt in range(4):
+            try:
+                self.client().messages.create(to=number, from_=self.settings.twilio_from_number, body=part)
+                return True
+            except TwilioRestException as exc:
+                if exc.code == 21610:
+                    raise OptedOutAtCarrier() from exc
+                if (exc.status == 429 or exc.status >= 500) and attempt < 3:
+                    time.sleep(min(8.0, 0.5 * 2 ** attempt))
+                    continue
+                log.error("sms: Twilio refused a message (%s %s)", exc.status, exc.code)
+                return False
+        return False
 
     def make_output_channel(self) -> OutputChannel:
         return SmsOutput(self)

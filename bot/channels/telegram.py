@@ -114,7 +114,23 @@ class TelegramInput(WebhookChannel):
         super().__init__(ingress)
         self._bot = bot
         self._bot_ready = False
-        self.pacer = ChatPacer()
+        self._pacer: Optional[ChatPacer] = None
+        self._limiter = None
+
+    @property
+    def pacer(self) -> ChatPacer:
+        if self._pacer is None:  # built on first use: settings are read then, not at import
+            self._pacer = ChatPacer(self.settings.rate_telegram_chat_seconds)
+        return self._pacer
+
+    @property
+    def limiter(self):
+        """All chats together: RATE_TELEGRAM_PER_SECOND (Telegram allows about 30 a second)."""
+        if self._limiter is None:
+            from coach.schedule import RateLimiter
+
+            self._limiter = RateLimiter(self.settings.rate_telegram_per_second)
+        return self._limiter
 
     async def bot(self):
         if self._bot is None:
@@ -197,7 +213,7 @@ class TelegramInput(WebhookChannel):
 
     async def send_to(self, provider_id: str, texts: Sequence[str], buttons: Sequence[Sequence[str]] = ()) -> None:
         from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-        from telegram.error import RetryAfter
+        from telegram.error import NetworkError, RetryAfter, TimedOut
 
         bot = await self.bot()
         markup = None
@@ -210,12 +226,19 @@ class TelegramInput(WebhookChannel):
                 last = i == len(texts) - 1 and j == len(parts) - 1
                 for attempt in range(3):
                     await self.pacer.wait(provider_id)
+                    await self.limiter.acquire()
                     try:
                         await bot.send_message(chat_id=int(provider_id), text=part, reply_markup=markup if last else None)
                         break
                     except RetryAfter as exc:
                         wait = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else float(exc.retry_after)
                         await asyncio.sleep(min(wait, 30))
+                        if attempt == 2:
+                            raise
+                    except TimedOut:
+                        raise  # it may have been delivered: never send it twice
+                    except NetworkError:  # the connection failed before the request went out
+                        await asyncio.sleep(0.5 * (attempt + 1))
                         if attempt == 2:
                             raise
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Optional, Tuple
 
@@ -27,13 +28,20 @@ def _signature(content_dir: Path) -> Tuple:
 
 
 class ContentCache:
+    CHECK_EVERY = 1.0  # seconds: a published change is live within this long
+
     def __init__(self, content_dir: Path):
         self.dir = Path(content_dir)
         self._lock = threading.Lock()
         self._sig: Optional[Tuple] = None
         self._content: Optional[Content] = None
+        self._checked = 0.0
 
     def get(self) -> Content:
+        now = time.monotonic()
+        if self._content is not None and now - self._checked < self.CHECK_EVERY:
+            return self._content
+        self._checked = now
         sig = _signature(self.dir)
         if sig == self._sig and self._content is not None:
             return self._content

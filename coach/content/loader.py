@@ -61,6 +61,14 @@ STAFF_ALERT_TEMPLATES = {  # name: (placeholders allowed, must fit SMS)
     "ack_already": (("code",), True),
     "ack_unknown": ((), True),
 }
+REMINDER_MESSAGES = {
+    "session_open": ("week", "next_group"),
+    "follow_up": ("week", "next_group"),
+    "pick_up": ("week", "next_group"),
+    "coaching_call": ("week", "next_group"),
+    "booster": ("week", "next_group"),
+    "next_group": ("date", "time"),
+}
 # Words that must never be on a lock screen (first line of anything sent unasked).
 DISCREET_WORDS = ("abus", "violen", "assault", "rape", "suicid", "kill", "harm", "hurt", "hit", "drug", "alcohol",
                   "drink", "overdose", "weapon", "knife", "police", "danger", "risk", "crisis", "partner", "child")
@@ -84,7 +92,7 @@ COMMON_FIELDS = {"id", "type", "text", "skippable", "when", "reask"}
 REQUIRED_INTENTS = (
     "greet", "start_session", "resume", "affirm", "deny", "dunno", "number", "inform",
     "help", "ask_progress", "skip", "repeat", "pause", "toolkit", "choose_week",
-    "thanks", "goodbye",
+    "thanks", "goodbye", "set_reminder", "nudge",
 )
 
 
@@ -623,6 +631,31 @@ class _Loader:
                 self.problem(file, _line(data, key), f"the first line of '{key}' shows on a lock screen; take out {', '.join(bad) or '{text}/{category}'}")
         return out
 
+    def reminders(self) -> Dict[str, str]:
+        """content/reminders.yml: proactive messages. The first line shows on a lock screen."""
+        file, data = self.read(self.dir / "reminders.yml")
+        out: Dict[str, str] = {}
+        if not isinstance(data, dict):
+            return out
+        for key, allowed in REMINDER_MESSAGES.items():
+            if key not in data:
+                self.problem(file, 1, f"reminder '{key}' is missing; add it")
+                continue
+            line = _line(data, key)
+            text = self.check_text(file, line, f"reminder '{key}'", data[key], allowed, answers_ok=False)
+            if not text:
+                continue
+            first = text.splitlines()[0].lower()
+            bad = [w for w in DISCREET_WORDS if re.search(rf"\b{w}", first)]
+            if key != "next_group" and (bad or "{" in first):  # next_group is a fragment of other messages
+                self.problem(file, line, f"the first line of '{key}' shows on a lock screen; take out "
+                             f"{', '.join(bad) or 'the {...}'} (a neutral first line like \"Hi, it's your coach.\")")
+            out[key] = text
+        for key in data:
+            if key not in REMINDER_MESSAGES:
+                self.problem(file, _line(data, key), f"unknown reminder '{key}'{_suggest(key, REMINDER_MESSAGES)}; remove it")
+        return out
+
     def references(self) -> None:
         if self.unreadable:
             return  # the answer may be saved in the file we couldn't read
@@ -648,7 +681,8 @@ def _load(content_dir: Path, check_lexicon: bool = True) -> Tuple[Content, List[
     language = loader.language()
     if check_lexicon:
         loader.safety()
-    extra = {"safety_replies": loader.safety_replies(), "staff_alerts": loader.staff_alerts()}
+    extra = {"safety_replies": loader.safety_replies(), "staff_alerts": loader.staff_alerts(),
+             "reminders": loader.reminders()}
     loader.references()
     content = Content(programme=programme, messages=messages, sessions=sessions, toolkit=toolkit,
                       language=language, fingerprint=fingerprint(content_dir), extra=extra)

@@ -78,6 +78,12 @@ MESSAGE_PLACEHOLDERS: Mapping[str, Tuple[str, ...]] = {
     "sms_help": (),
     "non_text": (),
     "edited": (),
+    # reminders
+    "reminder_set": ("when",),
+    "reminder_unclear": (),
+    "reminders_paused": ("date",),
+    "reminders_resumed": (),
+    "quiet_hours_set": ("start", "end"),
 }
 # Messages that may be added for later features without being required yet.
 OPTIONAL_MESSAGES: Dict[str, Tuple[str, ...]] = {}

@@ -324,3 +324,58 @@ class SenderCounter(Base):
     key = Column(String(64), nullable=False, unique=True)  # HMAC of channel + provider id + purpose
     window_start = Column(DateTime, nullable=False, default=utcnow)
     count = Column(Integer, nullable=False, default=0)
+
+
+# -- the weekly rhythm (issue 5): preferences, group dates, the durable schedule ------------------
+
+
+class Preferences(Base):
+    """When he wants to hear from the coach. Times are UK local."""
+
+    __tablename__ = "participant_preferences"
+    participant_id = Column(String(16), ForeignKey("participants.id"), primary_key=True)
+    nudge_weekday = Column(Integer)  # 0 = Monday; None: the day his session opens
+    nudge_time = Column(String(5))  # "19:00"; None: the programme default
+    quiet_start = Column(String(5))  # "21:00": no messages from here...
+    quiet_end = Column(String(5))  # "09:00": ...until here
+    paused_until = Column(Date)  # no reminders up to and including this date
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class SiteGroup(Base):
+    """A fortnightly video group session at a site (UK local start time, stored as UTC)."""
+
+    __tablename__ = "site_groups"
+    id = Column(Integer, primary_key=True)
+    site_id = Column(Integer, ForeignKey("sites.id"), nullable=False)
+    starts_at = Column(DateTime, nullable=False)
+    __table_args__ = (UniqueConstraint("site_id", "starts_at", name="uq_site_groups_when"),)
+
+
+class ScheduledMessage(Base):
+    """A proactive message: one row per participant, kind and week, so it can only happen once.
+
+    kinds: session_open | follow_up | pick_up | coaching_call | booster
+    status: pending -> claimed -> sending -> sent | skipped (stale, opted out, not needed) |
+            failed | in_doubt (resolved against Rasa's tracker)
+    """
+
+    __tablename__ = "scheduled_messages"
+    id = Column(Integer, primary_key=True)
+    participant_id = Column(String(16), ForeignKey("participants.id"), nullable=False)
+    kind = Column(String(20), nullable=False)
+    week = Column(Integer, nullable=False)
+    due_at = Column(DateTime, nullable=False)  # UTC
+    status = Column(String(20), nullable=False, default="pending")
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    claimed_at = Column(DateTime)
+    claim_token = Column(String(32))
+    channel = Column(String(20))
+    sent_at = Column(DateTime)
+    detail = Column(String(200))  # why it was skipped or failed
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    __table_args__ = (
+        UniqueConstraint("participant_id", "kind", "week", name="uq_scheduled_messages_once"),
+        Index("ix_scheduled_messages_due", "status", "next_attempt_at"),
+    )

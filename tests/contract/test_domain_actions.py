@@ -18,13 +18,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _domain() -> dict:
-    merged: dict = {"intents": [], "actions": [], "slots": {}, "forms": {}}
+    merged: dict = {"intents": [], "actions": [], "slots": {}, "forms": {}, "responses": {}}
     for path in sorted((ROOT / "bot" / "domain").glob("*.yml")):
         data = yaml.safe_load(path.read_text()) or {}
-        merged["intents"] += data.get("intents", [])
+        merged["intents"] += [i if isinstance(i, str) else next(iter(i)) for i in data.get("intents", [])]
         merged["actions"] += data.get("actions", [])
         merged["slots"].update(data.get("slots", {}))
         merged["forms"].update(data.get("forms", {}))
+        merged["responses"].update(data.get("responses", {}))
     return merged
 
 
@@ -86,7 +87,8 @@ def test_digression_intents_do_not_fill_the_answer_and_have_a_mid_session_rule()
 def test_every_rule_uses_declared_intents_and_actions():
     domain = _domain()
     intents = set(domain["intents"]) | {"nlu_fallback"}
-    actions = set(domain["actions"]) | set(domain["forms"]) | {"action_listen", "action_deactivate_loop"}
+    actions = (set(domain["actions"]) | set(domain["forms"]) | set(domain["responses"])
+               | {"action_listen", "action_deactivate_loop"})
     for rule in _rules():
         for step in rule["steps"]:
             for alt in step.get("or", [step]):

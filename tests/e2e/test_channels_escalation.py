@@ -245,7 +245,9 @@ def test_join_and_complete_a_session_over_telegram(env):
     tracker_db = (env.home / "tracker.db").read_bytes()
     assert str(chat).encode() not in tracker_db and pid.encode() in tracker_db
     for log in (env.home / "logs").glob("*.log"):
-        assert str(chat) not in log.read_text(errors="replace")
+        text = log.read_text(errors="replace")
+        assert str(chat) not in text
+        assert TOKEN not in text and env.settings.rasa_auth_token not in text, f"a secret is in {log.name}"
 
 
 def test_join_and_complete_a_session_over_sms(env):

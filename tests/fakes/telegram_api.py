@@ -138,6 +138,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real Bot API does
     timeout = 10  # socket timeout: a stuck client cannot pin a thread forever
     server_version = "nginx/1.18.0"
     sys_version = ""

@@ -1,0 +1,62 @@
+"""Reminder preferences: "remind me Tuesdays at 7pm", quiet hours, a week's pause.
+
+(Scheduled messages themselves need no action: the worker renders them and Rasa relays
+the text with the `utter_nudge` response; see bot/domain/rhythm.yml.)"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.common import latest_text
+from coach import programme as cal
+from coach.content.cache import content_cache
+from coach.content.render import render
+from coach.db import session_scope
+from coach.db.models import Participant
+from coach.preferences import DAY_NAMES, apply_change, describe, parse_preference, say_time
+
+
+def _set(pid: str, text: str) -> str:
+    messages = content_cache().get().messages
+    change = parse_preference(text)
+    if change.empty:
+        return messages["reminder_unclear"]
+    with session_scope() as s:
+        if s.get(Participant, pid) is None:
+            return messages["not_enrolled"]
+        prefs = apply_change(s, pid, change, cal.uk_today())
+        if change.resume:
+            return messages["reminders_resumed"]
+        if change.pause_days:
+            return render(messages["reminders_paused"], {"date": cal.format_date(prefs.paused_until)})
+        if change.quiet_start or change.quiet_end:
+            start = say_time(prefs.quiet_start or get_default("quiet_start"))
+            end = say_time(prefs.quiet_end or get_default("quiet_end"))
+            return render(messages["quiet_hours_set"], {"start": start, "end": end})
+        when = describe(change)
+        if change.weekday is None and prefs.nudge_weekday is not None:
+            when = f"on {DAY_NAMES[prefs.nudge_weekday]}s {when}"
+        return render(messages["reminder_set"], {"when": when})
+
+
+def get_default(name: str) -> str:
+    from coach.settings import get_settings
+
+    return getattr(get_settings(), f"schedule_{name}")
+
+
+class ActionSetReminder(Action):
+    """'Remind me Tuesdays at 7pm', 'not before 9am', 'no reminders this week'."""
+
+    def name(self) -> Text:
+        return "action_set_reminder"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(text=await asyncio.to_thread(_set, tracker.sender_id, latest_text(tracker)))
+        return []

@@ -1,0 +1,66 @@
+"""A worker process for the two-worker test: the real Scheduler and Dispatcher, with fake
+senders that append what they send to a shared file (one line per send, O_APPEND).
+
+    python -m tests.e2e._worker_process OUTFILE NAME
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from coach.content.cache import content_cache
+from coach.schedule import Scheduler, SendResult
+from coach.settings import get_settings
+from escalation.dispatch import Dispatcher
+
+
+def main(out: str, name: str) -> int:
+    fd = os.open(out, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def note(line: str) -> None:
+        os.write(fd, f"{line} {name}\n".encode())
+
+    class Sender:
+        async def send(self, pid, channel, message_id, text):
+            note(f"schedule {message_id}")
+            await asyncio.sleep(0.003)
+            return SendResult("sent")
+
+        async def delivered(self, pid, message_id):
+            return None
+
+    class Notifier:
+        channel = "telegram"
+
+        async def start(self):
+            return None
+
+        async def send(self, contact, text, code, html_text=None):
+            note(f"alert {code} {text[:12]}")
+            await asyncio.sleep(0.003)
+            return "ok"
+
+    class NoLimit:
+        async def acquire(self, n=1.0):
+            return None
+
+    settings = get_settings()
+    scheduler = Scheduler(settings, lambda: content_cache().get(), Sender(),
+                          limiters={"telegram": NoLimit(), "sms": NoLimit()}, batch=20)
+    dispatcher = Dispatcher(settings, {"telegram": Notifier()}, lambda: content_cache().get().extra["staff_alerts"])
+
+    async def run():
+        for _ in range(40):
+            s = await scheduler.run_once()
+            a = await dispatcher.run_once(limit=5)
+            if not (s.sent or a.sent):
+                await asyncio.sleep(0.05)
+
+    asyncio.run(run())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))
