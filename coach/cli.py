@@ -547,7 +547,7 @@ def cmd_participants_behind(content) -> int:
 
 
 def cmd_site_groups(args) -> int:
-    from datetime import datetime, time, timedelta
+    from datetime import time, timedelta
 
     from sqlalchemy import select
 

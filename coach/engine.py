@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, Dict, List, Optional, Protocol, Sequence, Set
+from typing import Callable, List, Optional, Protocol, Sequence, Set
 
 from coach import answers as parse
 from coach import programme as cal

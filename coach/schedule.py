@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import time as _time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -39,6 +38,7 @@ from coach import sms
 from coach.content.model import Content
 from coach.content.render import render
 from coach.db import session_scope
+from coach.db.claims import claim_due
 from coach.db.models import (
     Alert, ChannelIdentity, Participant, Preferences, ScheduledMessage, SessionProgress, SiteGroup, utcnow,
 )
@@ -226,23 +226,9 @@ class Scheduler:
     # claiming
 
     def claim(self, limit: int) -> Tuple[List[int], str]:
-        now, token = self.clock(), secrets.token_hex(8)
-        with session_scope() as s:
-            q = (select(ScheduledMessage.id).where(ScheduledMessage.status == "pending",
-                                                   ScheduledMessage.next_attempt_at <= now)
-                 .order_by(ScheduledMessage.next_attempt_at, ScheduledMessage.id).limit(limit))
-            if s.bind.dialect.name == "postgresql":
-                q = q.with_for_update(skip_locked=True)
-            ids = s.execute(q).scalars().all()
-            if not ids:
-                return [], token
-            s.execute(update(ScheduledMessage).where(ScheduledMessage.id.in_(ids), ScheduledMessage.status == "pending")
-                      .values(status="claimed", claim_token=token, claimed_at=now,
-                              attempts=ScheduledMessage.attempts + 1)
-                      .execution_options(synchronize_session=False))
-        with session_scope() as s:
-            return list(s.execute(select(ScheduledMessage.id).where(ScheduledMessage.claim_token == token,
-                                                                    ScheduledMessage.status == "claimed")).scalars()), token
+        now = self.clock()
+        return claim_due(ScheduledMessage, ScheduledMessage.next_attempt_at <= now,
+                         order_by=[ScheduledMessage.next_attempt_at, ScheduledMessage.id], limit=limit, now=now)
 
     # deciding
 

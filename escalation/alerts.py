@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, List, Optional, Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -233,11 +233,6 @@ def staff_by_contact(s: Session, vault, channel: str, external_id: str) -> Optio
     h = vault.lookup_hash(f"staff-{channel}", external_id)
     column = Staff.telegram_hash if channel == "telegram" else Staff.phone_hash
     return s.execute(select(Staff).where(column == h, Staff.active.is_(True))).scalar_one_or_none()
-
-
-def alert_counts(s: Session) -> dict:
-    rows = s.execute(select(Alert.status, func.count()).group_by(Alert.status)).all()
-    return {status: n for status, n in rows}
 
 
 def events(s: Session, alert_id: int) -> Iterable[AlertEvent]:

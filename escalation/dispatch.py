@@ -27,15 +27,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Dict, List, Optional, Tuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from coach.db import session_scope
-from coach.db.models import Alert, AlertEvent, AlertNotification, Participant, Site, Staff, utcnow
+from coach.db.claims import claim_due
+from coach.db.models import Alert, AlertEvent, AlertNotification, Site, Staff, utcnow
 from coach.participants import IdentityVault
 from escalation.alerts import audit, queue_round, targets_for_round
 from escalation.notify import AlertView, SendError, format_sms, format_telegram, split_followups
@@ -52,7 +52,6 @@ class Stats:
     failed: int = 0
     in_doubt: int = 0
     renotified: int = 0
-    errors: List[str] = field(default_factory=list)
 
 
 class Dispatcher:
@@ -69,32 +68,14 @@ class Dispatcher:
     # -- claiming ------------------------------------------------------------------------------
 
     def claim(self, limit: int = 10, alert_id: Optional[int] = None) -> Tuple[List[int], str]:
-        """Claim up to ``limit`` due rows for this process; returns (ids, claim token)."""
-        token = secrets.token_hex(8)
+        """Claim due rows this process can send (its channels); see coach.db.claims."""
         if not self.notifiers:
-            return [], token
+            return [], ""
         now = self.clock()
-        with session_scope() as s:
-            q = (select(AlertNotification.id)
-                 .where(AlertNotification.status == "pending", AlertNotification.next_attempt_at <= now)
-                 .order_by(AlertNotification.id).limit(limit))
-            if alert_id is not None:
-                q = q.where(AlertNotification.alert_id == alert_id)
-            # Only what this process can send: other channels wait for a process that can.
-            q = q.where(AlertNotification.channel.in_(sorted(self.notifiers)))
-            if s.bind.dialect.name == "postgresql":
-                q = q.with_for_update(skip_locked=True)
-            ids = s.execute(q).scalars().all()
-            if not ids:
-                return [], token
-            s.execute(update(AlertNotification)
-                      .where(AlertNotification.id.in_(ids), AlertNotification.status == "pending")
-                      .values(status="claimed", claim_token=token, claimed_at=now,
-                              attempts=AlertNotification.attempts + 1)
-                      .execution_options(synchronize_session=False))
-        with session_scope() as s:
-            return list(s.execute(select(AlertNotification.id).where(AlertNotification.claim_token == token,
-                                                                     AlertNotification.status == "claimed")).scalars()), token
+        where = [AlertNotification.next_attempt_at <= now, AlertNotification.channel.in_(sorted(self.notifiers))]
+        if alert_id is not None:
+            where.append(AlertNotification.alert_id == alert_id)
+        return claim_due(AlertNotification, *where, order_by=[AlertNotification.id], limit=limit, now=now)
 
     # -- sending -------------------------------------------------------------------------------
 

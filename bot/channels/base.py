@@ -104,6 +104,10 @@ class WebhookChannel(InputChannel):
 
     # -- what subclasses provide ---------------------------------------------------------------
 
+    @classmethod
+    def name(cls) -> Text:
+        return cls.channel
+
     def verify(self, request: Request) -> bool:
         raise NotImplementedError
 
@@ -343,8 +347,7 @@ class WebhookChannel(InputChannel):
             row.status, row.processed_at, row.text = status, utcnow(), None
 
     def _set_opt_out(self, pid: str, reason: str, row_id: int) -> None:
-        with session_scope() as s:
-            opt_out(s, pid, reason)
+        record_opt_out(pid, reason)
         self._finish(row_id, "done")
 
     def _set_opt_in(self, pid: str, row_id: int) -> None:
@@ -402,16 +405,24 @@ class WebhookChannel(InputChannel):
             await self._process(pid, row_id, on_new_message)
 
 
-def provider_id_for(vault, channel: str, pid: str) -> Optional[str]:
-    """The (decrypted) provider id to message participant ``pid`` on ``channel``."""
+def deliverable_to(vault, channel: str, pid: str) -> Optional[str]:
+    """The (decrypted) provider id to message participant ``pid`` on ``channel``, or None
+    (and a log line) if he has no link there or must not be messaged (opted out, inactive)."""
     with session_scope() as s:
+        p = s.get(Participant, pid)
+        if p is None or p.opted_out_at is not None or p.status != "active":
+            log.info("%s: %s has opted out or is inactive; message not sent", channel, pid)
+            return None
         row = s.execute(select(ChannelIdentity).where(ChannelIdentity.participant_id == pid,
                                                       ChannelIdentity.channel == channel)
                         .order_by(ChannelIdentity.id.desc())).scalars().first()
-        return vault.decrypt(row.secret) if row else None
+        if row is None:
+            log.warning("%s: %s has no linked %s; message not sent", channel, pid, channel)
+            return None
+        return vault.decrypt(row.secret)
 
 
-def participant_can_receive(pid: str) -> bool:
+def record_opt_out(pid: str, reason: str) -> None:
+    """The provider says he can't be messaged (blocked the bot, STOP at the carrier)."""
     with session_scope() as s:
-        p = s.get(Participant, pid)
-        return p is not None and p.opted_out_at is None and p.status == "active"
+        opt_out(s, pid, reason)

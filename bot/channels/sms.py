@@ -18,16 +18,14 @@ import logging
 import re
 import time
 import urllib.parse
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any, Dict, List, Sequence, Text
 
 from rasa.core.channels.channel import OutputChannel
 from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.base import BadRequest, Inbound, WebhookChannel, participant_can_receive, provider_id_for
-from coach.db import session_scope
-from coach.enrolment import opt_out
+from bot.channels.base import BadRequest, Inbound, WebhookChannel, deliverable_to, record_opt_out
 from coach.sms import segment_count, split_for_sms
 
 log = logging.getLogger(__name__)
@@ -46,17 +44,13 @@ class SmsOutput(OutputChannel):
         self.channel = channel
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        number = await asyncio.to_thread(provider_id_for, self.channel.vault, "sms", recipient_id)
+        number = await asyncio.to_thread(deliverable_to, self.channel.vault, "sms", recipient_id)
         if number is None:
-            log.warning("sms: %s has no linked phone; message not sent", recipient_id)
-            return
-        if not await asyncio.to_thread(participant_can_receive, recipient_id):
-            log.info("sms: %s has opted out; message not sent", recipient_id)
             return
         try:
             await self.channel.send_to(number, [text])
         except OptedOutAtCarrier:
-            await asyncio.to_thread(_opt_out, recipient_id, "sms_21610")
+            await asyncio.to_thread(record_opt_out, recipient_id, "sms_21610")
 
     async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
                                      **kwargs: Any) -> None:
@@ -70,17 +64,8 @@ class OptedOutAtCarrier(Exception):
     """Twilio 21610: the number has replied STOP to our sender; nothing can be sent."""
 
 
-def _opt_out(pid: str, reason: str) -> None:
-    with session_scope() as s:
-        opt_out(s, pid, reason)
-
-
 class SmsInput(WebhookChannel):
     channel = "sms"
-
-    @classmethod
-    def name(cls) -> Text:
-        return "sms"
 
     CREDENTIALS = {"account_sid": "twilio_account_sid", "auth_token": "twilio_auth_token",
                    "from_number": "twilio_from_number", "public_base_url": "public_base_url",

@@ -26,9 +26,7 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.base import BadRequest, Inbound, WebhookChannel, participant_can_receive, provider_id_for
-from coach.db import session_scope
-from coach.enrolment import opt_out
+from bot.channels.base import BadRequest, Inbound, WebhookChannel, deliverable_to, record_opt_out
 
 log = logging.getLogger(__name__)
 
@@ -70,19 +68,15 @@ class TelegramOutput(OutputChannel):
         self.channel = channel
 
     async def _send(self, pid: str, text: str, buttons: Optional[List[Dict[str, Any]]] = None) -> None:
-        chat_id = await asyncio.to_thread(provider_id_for, self.channel.vault, "telegram", pid)
+        chat_id = await asyncio.to_thread(deliverable_to, self.channel.vault, "telegram", pid)
         if chat_id is None:
-            log.warning("telegram: %s has no linked chat; message not sent", pid)
-            return
-        if not await asyncio.to_thread(participant_can_receive, pid):
-            log.info("telegram: %s has opted out; message not sent", pid)
             return
         from telegram.error import Forbidden
 
         try:
             await self.channel.send_to(chat_id, [text], [[b.get("payload") or b.get("title") for b in buttons]] if buttons else ())
         except Forbidden:
-            await asyncio.to_thread(_opt_out, pid, "telegram_blocked")
+            await asyncio.to_thread(record_opt_out, pid, "telegram_blocked")
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self._send(recipient_id, text)
@@ -95,17 +89,8 @@ class TelegramOutput(OutputChannel):
         await self._send(recipient_id, image)
 
 
-def _opt_out(pid: str, reason: str) -> None:
-    with session_scope() as s:
-        opt_out(s, pid, reason)
-
-
 class TelegramInput(WebhookChannel):
     channel = "telegram"
-
-    @classmethod
-    def name(cls) -> Text:
-        return "telegram"
 
     CREDENTIALS = {"token": "telegram_bot_token", "webhook_secret": "telegram_webhook_secret",
                    "api_base": "telegram_api_base"}

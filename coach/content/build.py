@@ -11,7 +11,6 @@ server at run time, so a text-only edit never needs a retrain.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Dict, List
 
@@ -59,8 +58,3 @@ def write_outputs(content: Content, bot_dir: Path) -> List[Path]:
             path.write_text(text, encoding="utf-8")
             changed.append(path)
     return changed
-
-
-def language_signature(content: Content) -> str:
-    """Changes exactly when the generated training data changes."""
-    return json.dumps(content.language, sort_keys=True)

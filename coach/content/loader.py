@@ -21,9 +21,7 @@ from ruamel.yaml.error import YAMLError
 
 from coach import sms
 from coach.content.model import (
-    INTERACTIVE,
     MESSAGE_PLACEHOLDERS,
-    OPTIONAL_MESSAGES,
     RESERVED_SAVES,
     STEP_PLACEHOLDERS,
     STEP_TYPES,
@@ -248,7 +246,7 @@ class _Loader:
         out: Dict[str, str] = {}
         if data is None:
             return out
-        known = {**MESSAGE_PLACEHOLDERS, **OPTIONAL_MESSAGES}
+        known = MESSAGE_PLACEHOLDERS
         for key in data:
             line = _line(data, key)
             if key not in known:

@@ -85,9 +85,6 @@ MESSAGE_PLACEHOLDERS: Mapping[str, Tuple[str, ...]] = {
     "reminders_resumed": (),
     "quiet_hours_set": ("start", "end"),
 }
-# Messages that may be added for later features without being required yet.
-OPTIONAL_MESSAGES: Dict[str, Tuple[str, ...]] = {}
-
 # Placeholders that step texts may use ({answer:NAME|fallback} is handled separately).
 STEP_PLACEHOLDERS = ("goal", "week", "title")
 
@@ -228,7 +225,3 @@ class Content:
     def session_title(self, week: int) -> str:
         flow = self.sessions.get(week)
         return flow.title if flow else f"week {week}"
-
-    @property
-    def weekly_weeks(self) -> List[int]:
-        return [w for w in sorted(self.sessions) if 1 <= w <= self.programme.weekly_sessions]

@@ -25,7 +25,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from coach.db import make_engine, session_scope, upgrade
+from coach.db import session_scope, upgrade
 from coach.db.engine import dispose_engines
 from coach.db.models import Alert, AlertNotification
 from coach.participants import IdentityVault, enrol

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, time, timedelta
-from typing import Dict, List, Optional
+from typing import List, Optional
 
-import pytest
 from sqlalchemy import select
 
 from coach import programme as cal
