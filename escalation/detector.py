@@ -4,7 +4,7 @@ Usage::
 
     from escalation.detector import RiskDetector
 
-    det = RiskDetector.from_path("content/safety/lexicon.yml")   # builds once (~0.5 s)
+    det = RiskDetector.from_path("content/safety/lexicon.yml")   # builds once (a few seconds)
     d = det.detect("i cant do this anymore im going to top myself tonight")
     d.escalate   # True
     d.category   # "suicide_self_harm"
@@ -20,13 +20,27 @@ How a message is read (every rule is data in the lexicon; see content/safety/REA
 2. Tokenise with spaCy's English tokenizer (``nlp.make_doc``); give each word its base form
    from spaCy's lookup lemmatizer tables ("killed" -> "kill"); an unknown word one typo
    away from a lexicon word is read as that word ("strangeld" -> "strangled").
-3. Match the compiled patterns. Each pattern line is compiled once into token-level
-   tests (the same semantics as spaCy ``Matcher`` token patterns: LEMMA / LOWER sets,
-   optional tokens, ``{0,n}`` gaps; ``spacy_patterns()`` exports them in that format).
-   They run in a small anchored matcher: an inverted index on each line's rarest
-   required words means only the few lines that could match a message are tried.
-   (spaCy's Matcher tries every pattern at every token; at this lexicon's size, tens of
-   thousands of expanded sequences, that costs milliseconds per message.)
+3. Find the patterns with spaCy's matchers. Each pattern line is compiled once into spaCy
+   ``Matcher`` token patterns (LEMMA / LOWER sets, optional tokens, ``{0,n}`` gaps;
+   ``spacy_patterns()`` returns them) and run in pieces:
+
+   - the line is cut at its gaps (``*N``), and a run between gaps is cut again where a
+     piece would stop being a fixed phrase or would multiply out to too many patterns;
+   - a piece that is a fixed phrase (no number; base forms only or exact spellings only;
+     its choices spelt out to at most 1,000 word sequences) is added to one of two
+     ``PhraseMatcher``s (attr LEMMA, attr LOWER); a piece that is the same phrase in many
+     lines (a class, say) is added once. Most pieces are phrases;
+   - the other pieces (numbers, exact and base forms in one phrase, big choices, a gap
+     inside a choice) go into that line's own ``Matcher``. The PhraseMatchers also find
+     the words each such line requires; the Matcher runs only on messages that contain
+     them all, and only on the few words around the line's rarest one;
+   - a line matches where its pieces' matches chain: piece i + 1 starts where piece i
+     ends, or within N words of it across a gap, none of them a clause break.
+
+   Per message that is two PhraseMatcher calls plus a Matcher call for the few lines that
+   need one. (Running every line through a Matcher instead is slower: spaCy repeats
+   ``{0,n}`` gap states for every way through the gap, and checks ``{"IN": [...]}`` sets
+   with a Python call per token.)
 4. Each risk match is dropped if it sits inside an idiom ("kill myself laughing"), if a
    negator governs it ("i would never hit her"), if someone else is the subject ("he hit
    her"; not for child harm or substance emergencies), or if the nearest time marker says
@@ -162,26 +176,36 @@ _THIRD_PARTY_CATEGORIES = frozenset({"harm_to_partner", "harm_to_others", "suici
 _OTHERS_POSSESSIVE = frozenset({"his", "their", "your", "someone's"})
 _POSSESSIVE_FILLERS = frozenset("new old little big younger older best eldest youngest baby step fucking stupid".split())
 # Contractions are spelt out so "can't", "cant" and "cannot" all read "can not".
+# Each rule: (pattern, replacement, needles). A pattern can only match a text that contains
+# one of its needles, so it is skipped for texts without (most messages have few contractions).
 _CONTRACTIONS = [
-    (re.compile(r"\bcan'?t\b|\bcannot\b"), "can not"),
-    (re.compile(r"\bwon'?t\b"), "will not"),
-    (re.compile(r"\bain'?t\b"), "is not"),
-    (re.compile(r"\bshan'?t\b"), "shall not"),
-    (re.compile(r"\b(do|does|did|is|was|were|are|has|have|had|would|could|should|must|need|might|dare)n'?t\b"), r"\1 not"),
-    (re.compile(r"\b([a-z]+)n't\b"), r"\1 not"),
-    (re.compile(r"\bi'?m\b"), "i am"),
-    (re.compile(r"\b(you|they|we)'re\b|\b(you|they)re\b"), lambda m: (m.group(1) or m.group(2)) + " are"),
-    (re.compile(r"\b(i|you|we|they|he|she|it|that|there|who)'ll\b"), r"\1 will"),
-    (re.compile(r"\b(you|they|we)ll\b"), r"\1 will"),
-    (re.compile(r"\b(i|you|we|they|he|she|it|that|there|who)'d\b"), r"\1 would"),
-    (re.compile(r"\b(i|you|we|they|who|could|would|should|might|must)'ve\b"), r"\1 have"),
-    (re.compile(r"\bive\b"), "i have"),
-    (re.compile(r"\b(he|she|it|that|there|who|what|where|here)'s\b"), r"\1 is"),
-    (re.compile(r"\b(he|she|that|there|what)s\b"), r"\1 is"),
+    (re.compile(r"\bcan'?t\b|\bcannot\b"), "can not", ("can",)),
+    (re.compile(r"\bwon'?t\b"), "will not", ("won",)),
+    (re.compile(r"\bain'?t\b"), "is not", ("ain",)),
+    (re.compile(r"\bshan'?t\b"), "shall not", ("shan",)),
+    (
+        re.compile(r"\b(do|does|did|is|was|were|are|has|have|had|would|could|should|must|need|might|dare)n'?t\b"),
+        r"\1 not",
+        ("nt", "n't"),
+    ),
+    (re.compile(r"\b([a-z]+)n't\b"), r"\1 not", ("n't",)),
+    (re.compile(r"\bi'?m\b"), "i am", ("im", "i'm")),
+    (re.compile(r"\b(you|they|we)'re\b|\b(you|they)re\b"), lambda m: (m.group(1) or m.group(2)) + " are", ("re",)),
+    (re.compile(r"\b(i|you|we|they|he|she|it|that|there|who)'ll\b"), r"\1 will", ("'ll",)),
+    (re.compile(r"\b(you|they|we)ll\b"), r"\1 will", ("ll",)),
+    (re.compile(r"\b(i|you|we|they|he|she|it|that|there|who)'d\b"), r"\1 would", ("'d",)),
+    (re.compile(r"\b(i|you|we|they|who|could|would|should|might|must)'ve\b"), r"\1 have", ("'ve",)),
+    (re.compile(r"\bive\b"), "i have", ("ive",)),
+    (re.compile(r"\b(he|she|it|that|there|who|what|where|here)'s\b"), r"\1 is", ("'s",)),
+    (re.compile(r"\b(he|she|that|there|what)s\b"), r"\1 is", ("es", "ts")),
     # "id" is nearly always "i'd" in a chat ("id kill him"), except "id card" and the like
-    (re.compile(r"\bid\b(?!\s+(?:card|cards|badge|number|check|checks|photo|theft|parade|documents?|please))"), "i would"),
+    (
+        re.compile(r"\bid\b(?!\s+(?:card|cards|badge|number|check|checks|photo|theft|parade|documents?|please))"),
+        "i would",
+        ("id",),
+    ),
     # "ill" is "i'll" unless it follows a word that makes it "unwell": "ill kill him" vs "i am ill"
-    (re.compile(r"(?:^|(?<=\s)|(?<=[.,!?;]))ill\b"), lambda m: _ill(m)),
+    (re.compile(r"(?:^|(?<=\s)|(?<=[.,!?;]))ill\b"), lambda m: _ill(m), ("ill",)),
 ]
 _ILL_AFTER = frozenset(
     "am is are was were be been being feel feeling felt very really so quite bit proper dead get got getting "
@@ -258,16 +282,18 @@ class _Normaliser:
             t = self._re.sub(lambda m: self._map[m.group(0)], t)
         t = _HYPHEN.sub(" ", t)  # "multi-storey" -> "multi storey" (after spellings like "self-harm")
         t = _CHILD_AGE.sub("child", t)
-        for rx, repl in _CONTRACTIONS:
-            t = rx.sub(repl, t)
+        for rx, repl, needles in _CONTRACTIONS:
+            if any(n in t for n in needles):
+                t = rx.sub(repl, t)
         t = _SPACES.sub(" ", t).strip()
         return t + " ." if (t and sentinel) else t
 
 
 # ------------------------------------------------------------------------------------------
-# Compiling patterns for spaCy's Matcher.
+# Compiling patterns for spaCy's matchers.
 #
-# A pattern line compiles to "paths": sequences of steps, one step per Matcher token pattern.
+# A pattern element compiles to "paths": sequences of steps, one step per Matcher token
+# pattern.
 #   ("LEMMA", words, optional)  the token's base form is one of ``words``
 #   ("LOWER", words, optional)  the token is spelt exactly as one of ``words``
 #   ("NUM", None, optional)     the token is a number ("30", "2.5", "thirty", "dozen")
@@ -275,7 +301,8 @@ class _Normaliser:
 # Choices of single words become one step ({"LEMMA": {"IN": [...]}}); choices of several
 # words need one path each, and paths that differ in a single place are merged back
 # ("ex wife", "ex partner" -> "ex (wife|partner)"; "in bed", "in bed asleep" ->
-# "in bed asleep?"). A path is one spaCy token pattern.
+# "in bed asleep?"). A line is cut into pieces (RiskDetector._rule, _cut); a piece's paths
+# are either spelt out into PhraseMatcher phrases or become its Matcher's token patterns.
 # ------------------------------------------------------------------------------------------
 
 NUMBER_WORDS = frozenset(
@@ -283,9 +310,16 @@ NUMBER_WORDS = frozenset(
     "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred "
     "dozen dozens hundreds couple few".split()
 )
-# Lines whose choices multiply out to more Matcher patterns than this are matched in pieces
-# (consecutive runs of the line), and the pieces' matches are joined end to start.
+# A piece that is a fixed phrase is added to the PhraseMatchers if it spells out to at most
+# this many word sequences; else it goes to a Matcher. Elements are joined into one phrase
+# piece only while it spells out to at most _JOIN_LIMIT sequences (each joined piece is new
+# phrases to store; a lone element, such as a class, is shared by every line using it).
+_PHRASE_LIMIT = 1000
+_JOIN_LIMIT = 100
+# A Matcher piece is kept to at most this many token patterns (multi-word choices multiply).
 _PIECE_PATTERNS = 12
+# Leading word tests that spell out to at most this many patterns are spelt out (_entry_variants).
+_ENTRY_PATTERNS = 16
 _WORD_ATTRS = ("LEMMA", "LOWER")
 
 
@@ -301,7 +335,7 @@ def _number_regex() -> str:
             ranges[-1][1] = c
         else:
             ranges.append([c, c])
-    digit = "[" + "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges) + "]"
+    digit = "[" + "".join(re.escape(chr(a)) + ("" if a == b else "-" + re.escape(chr(b))) for a, b in ranges) + "]"
     return r"\A(?:" + digit + r"+(?:\." + digit + r"*)?|" + "|".join(sorted(NUMBER_WORDS)) + r")\Z"
 
 
@@ -361,20 +395,108 @@ def _nullable(paths: list[tuple]) -> bool:
     return any(all(step[2] for step in path) for path in paths)
 
 
-def _start_words(paths: list[tuple]) -> frozenset | None:
-    """(attr, word) pairs one of which must be in any message these paths match, or None
-    when a path can start with any token (a number or a gap comes first)."""
-    out: set[tuple[str, str]] = set()
+def _step_len(step: tuple) -> int:
+    """The most tokens a step can take."""
+    return step[1] if step[0] == "GAP" else 1
+
+
+def _rarity(words: Iterable[tuple[str, str]]) -> tuple[int, int]:
+    """Sort key: word sets with fewer very common or very short words, then smaller sets, first."""
+    plain = {w for _, w in words}
+    return (sum(1 for w in plain if w in _COMMON or len(w) <= 2), len(plain))
+
+
+def _needed(paths: list[tuple]) -> tuple[frozenset, int, int] | None:
+    """Words one of which any match of these paths contains: for each path the rarest of its
+    required word steps. Also the most tokens a match can have before that word, and from
+    it to the end. None when a path has no required word (only a number, say)."""
+    words: set[tuple[str, str]] = set()
+    before = after = 0
     for path in paths:
-        for attr, value, optional in path:
-            if attr not in _WORD_ATTRS:
-                return None
-            out.update((attr, w) for w in value)
-            if not optional:
-                break
-        else:  # every step optional: no word is needed
+        best = None
+        for k, (attr, value, optional) in enumerate(path):
+            if attr in _WORD_ATTRS and not optional:
+                cand = frozenset((attr, w) for w in value)
+                if best is None or _rarity(cand) < _rarity(best[1]):
+                    best = (k, cand)
+        if best is None:
             return None
-    return frozenset(out)
+        k, cand = best
+        words |= cand
+        before = max(before, sum(map(_step_len, path[:k])))
+        after = max(after, sum(map(_step_len, path[k:])))
+    return frozenset(words), before, after
+
+
+def _entry_variants(path: tuple) -> list[tuple]:
+    """The path with its leading word tests spelt out one word per pattern, when that makes
+    few patterns. spaCy checks a pattern's first token at every token of the text; a plain
+    word test is checked in C, a set ({"IN": [...]}) by a Python call."""
+    j = 0
+    total = 1
+    while j < len(path):
+        attr, value, optional = path[j]
+        if attr not in _WORD_ATTRS:
+            return [path]
+        total *= len(value) + optional
+        if not optional:
+            break
+        j += 1
+    else:
+        return [path]
+    if total == 1 or total > _ENTRY_PATTERNS:
+        return [path]
+    choices = []
+    for attr, value, optional in path[: j + 1]:
+        options: list[tuple] = [((attr, frozenset([w]), False),) for w in sorted(value)]
+        if optional:
+            options.append(())
+        choices.append(options)
+    return list(dict.fromkeys(tuple(s for c in combo for s in c) + path[j + 1 :] for combo in product(*choices)))
+
+
+def _phrase_size(elements: list[list[tuple]]) -> int | None:
+    """How many word sequences the elements (each a list of paths) spell out to in a row, or
+    None when they are not a fixed phrase for the PhraseMatchers: a gap or a number, base
+    forms and exact spellings in one sequence, or too many sequences (_PHRASE_LIMIT for one
+    element, _JOIN_LIMIT for several)."""
+    limit = _PHRASE_LIMIT if len(elements) == 1 else _JOIN_LIMIT
+    attrs: set[str] = set()
+    total = 1
+    for paths in elements:
+        count = 0
+        for path in paths:
+            kinds = {attr for attr, _, _ in path}
+            if len(kinds) != 1 or not kinds <= set(_WORD_ATTRS):
+                return None
+            attrs |= kinds
+            size = 1
+            for _, value, optional in path:
+                size *= len(value) + optional
+            count += size
+        total *= count
+        if total > limit:
+            return None
+    if len(elements) > 1 and len(attrs) > 1:
+        return None
+    return total
+
+
+def _phrase_sequences(paths: list[tuple]) -> list[tuple[str, tuple[str, ...]]] | None:
+    """A piece's paths as the word sequences they match, [(attr, words)], or None when the
+    piece is not a fixed phrase (see _phrase_size)."""
+    if _phrase_size([paths]) is None:
+        return None
+    out: dict[tuple[str, tuple[str, ...]], None] = {}
+    for path in paths:
+        attr = path[0][0]
+        choices = [sorted(value) + ([None] if optional else []) for _, value, optional in path]
+        for combo in product(*choices):
+            words = tuple(w for w in combo if w is not None)
+            if attr == "LOWER" and any(w.lower() != w for w in words):
+                return None  # the LOWER PhraseMatcher could not find it
+            out[(attr, words)] = None
+    return list(out)
 
 
 def _spacy_token(step: tuple) -> dict:
@@ -392,110 +514,177 @@ def _spacy_token(step: tuple) -> dict:
     return spec
 
 
-_ENTRY_VARIANTS = int(os.environ.get("ENTRY_M", "16"))
-
-
-def _entry_variants(path: tuple) -> list[tuple]:
-    """Leading steps as plain word tests"""
-    j = 0
-    total = 1
-    while j < len(path):
-        attr, value, optional = path[j]
-        if attr not in _WORD_ATTRS:
-            return [path]
-        total *= len(value) + optional
-        if not optional:
-            break
-        j += 1
-    if total > _ENTRY_VARIANTS or total == 1:
-        return [path]
-    choices = []
-    for attr, value, optional in path[: j + 1]:
-        opts = [((attr, frozenset([v]), False),) for v in sorted(value)]
-        if optional:
-            opts.append(())
-        choices.append(opts)
-    return list(dict.fromkeys(tuple(s for c in combo for s in c) + path[j + 1 :] for combo in product(*choices)))
-
-
 class _Rule:
-    """One compiled 'match' line (or list entry): Matcher patterns, in one or more pieces."""
+    """One compiled 'match' line (or list entry)."""
 
-    __slots__ = ("key", "index", "pieces", "required", "anchor")
+    __slots__ = ("key", "index", "pieces", "gaps", "required", "anchor", "before", "after")
 
-    def __init__(self, key: str, index: int, pieces: list[list[tuple]], required: list[frozenset], anchor: frozenset):
-        self.key = key  # pattern id, or "ctx:<section>" / "cls:<class>"
-        self.index = index  # position in the lexicon (the order matches are reported in)
-        self.pieces = pieces  # each a list of paths; a match of the line is piece 1, then 2...
-        self.required = required  # word sets: each must occur in a message the line matches
-        self.anchor = anchor  # the rarest of them: the PhraseMatcher looks for these
+    def __init__(self, key, index, pieces, gaps, required, anchor, before, after):
+        self.key: str = key  # pattern id, or "ctx:<section>" / "cls:<class>"
+        self.index: int = index  # position in the lexicon (matches are reported in this order)
+        self.pieces: list[list[tuple]] = pieces  # the line cut at its gaps: each piece's paths
+        self.gaps: list[int] = gaps  # the gap (most words) between piece i and i + 1; 0: adjacent
+        self.required: list[frozenset] = required  # word sets; every one occurs in a message it matches
+        self.anchor: frozenset = anchor  # the rarest of them
+        self.before: int = before  # most tokens a match has before its anchor word
+        self.after: int = after  # most tokens from its anchor word to its end
 
 
 class _Bank:
-    """Rules sharing spaCy matchers: one Matcher per anchor word set, run only when a rule
-    of its set may match (every required word set found by the PhraseMatcher)."""
+    """A list of compiled lines and how spaCy finds them.
 
-    def __init__(self, rules: list[_Rule], vocab, matcher_cls, word_key):
+    Each piece of a line is either a fixed phrase, added to the detector's PhraseMatchers
+    (pieces that are the same phrase share one key), or a set of token patterns in the
+    line's own Matcher. A line is tried when all its phrase pieces were found and (if it has
+    a Matcher) every word set it requires is in the message; its Matcher runs only on the
+    part of the message around its anchor words. The pieces' matches are then chained."""
+
+    def __init__(self, name: str, rules: list[_Rule], vocab, matcher_cls, word_key, phrase_key):
         self.rules = rules
-        self.by_word: dict[int, list[int]] = {}  # PhraseMatcher id -> rules anchored on it
-        self.required: list[list[frozenset]] = []
-        self.group_of: list[int] = []
-        self.matchers: list = []
-        self.piece_of: dict[int, tuple[int, int]] = {}  # Matcher id -> (rule, piece)
-        groups: dict[frozenset, int] = {}
+        self.plans: list[list[tuple[bool, int]]] = []  # per line, per piece: (phrase?, PhraseMatcher id or piece no.)
+        self.matchers: list = []  # per line: its Matcher, or None when every piece is a phrase
+        self.required: list[list[frozenset]] = []  # per Matcher line: required sets as PhraseMatcher ids
+        self.anchor_ids: list[list[int]] = []
+        self.by_phrase: dict[int, list[int]] = {}  # phrase id -> lines tried when it is found
+        self.by_word: dict[int, list[int]] = {}  # word id -> Matcher-only lines anchored on it
+        self.piece_of: dict[int, int] = {}  # Matcher match id -> piece number
         for r, rule in enumerate(rules):
-            self.required.append([frozenset(word_key(w) for w in req) for req in rule.required])
-            for w in rule.anchor:
-                self.by_word.setdefault(word_key(w), []).append(r)
-            g = groups.get(rule.anchor)
-            if g is None:
-                g = groups[rule.anchor] = len(self.matchers)
-                self.matchers.append(matcher_cls(vocab, validate=False))
-            self.group_of.append(g)
+            plan: list[tuple[bool, int]] = []
+            matcher = None
+            trigger = None  # (rarity, phrase id): the line is tried when its rarest phrase is found
             for k, paths in enumerate(rule.pieces):
-                name = f"{rule.key}#{rule.index}.{k}"
-                runs = [v for path in paths for v in _entry_variants(path)]
-                self.matchers[g].add(name, [[_spacy_token(s) for s in path] for path in runs])
-                self.piece_of[vocab.strings[name]] = (r, k)
+                phrase = phrase_key(paths)
+                if phrase is not None:
+                    pid, rank = phrase
+                    plan.append((True, pid))
+                    if trigger is None or rank < trigger[0]:
+                        trigger = (rank, pid)
+                    continue
+                if matcher is None:
+                    matcher = matcher_cls(vocab, validate=False)
+                key = f"{name}#{r}.{k}"
+                matcher.add(key, [[_spacy_token(s) for s in v] for path in paths for v in _entry_variants(path)])
+                self.piece_of[vocab.strings[key]] = k
+                plan.append((False, k))
+            self.plans.append(plan)
+            self.matchers.append(matcher)
+            if matcher is not None:
+                self.required.append(sorted({frozenset(word_key(w) for w in req) for req in rule.required}, key=len))
+                self.anchor_ids.append(sorted({word_key(w) for w in rule.anchor}))
+            else:
+                self.required.append([])
+                self.anchor_ids.append([])
+            if trigger is not None:
+                self.by_phrase.setdefault(trigger[1], []).append(r)
+            else:
+                for w in self.anchor_ids[r]:
+                    self.by_word.setdefault(w, []).append(r)
 
-    def run(self, doc, present: set[int]) -> dict[str, list[tuple[int, int, int]]]:
-        """{rule key: [(start, shortest end, longest end), ...]} in lexicon order."""
-        required = self.required
-        ok: set[int] = set()
-        for w in present:
-            for r in self.by_word.get(w, ()):
-                if r not in ok and all(not present.isdisjoint(req) for req in required[r]):
-                    ok.add(r)
-        if not ok:
-            return {}
-        spans: dict[tuple[int, int], dict[int, list[int]]] = {}
-        piece_of = self.piece_of
-        for g in {self.group_of[r] for r in ok}:
-            for mid, s, e in self.matchers[g](doc, allow_missing=True):
-                rp = piece_of[mid]
-                if rp[0] in ok:
-                    spans.setdefault(rp, {}).setdefault(s, []).append(e)
+    def words_needed(self) -> set[tuple[str, str]]:
+        """The words the Matcher lines need the PhraseMatchers to look for."""
+        return {
+            w for rule, matcher in zip(self.rules, self.matchers) if matcher is not None for req in rule.required for w in req
+        }
+
+    def run(self, doc, low: list[str], present: dict[int, list[int]], words: set[int], phrases: dict, index: dict):
+        """{line key: [(start, shortest end, longest end), ...]}, lines in lexicon order.
+
+        From the PhraseMatchers: ``present`` (word id -> positions; ``words``: its keys),
+        ``phrases`` (phrase id -> [(start, end), ...]). ``index`` caches phrase id ->
+        {start: [ends]} for this message (shared by both banks)."""
+        tried: set[int] = set()
+        by_phrase = self.by_phrase
+        for pid in by_phrase.keys() & phrases.keys():
+            tried.update(by_phrase[pid])
+        if self.by_word:
+            by_word = self.by_word
+            for w in by_word.keys() & present.keys():
+                tried.update(by_word[w])
         found: dict[str, list[tuple[int, int, int]]] = {}
-        rules = self.rules
-        for r in sorted(ok):
-            cur = spans.get((r, 0))
-            if not cur:
-                continue
-            for k in range(1, len(rules[r].pieces)):
-                nxt = spans.get((r, k))
-                if not nxt:
-                    cur = None
+        if not tried:
+            return found
+        n = len(doc)
+        stop = None
+        rules, plans, matchers, piece_of = self.rules, self.plans, self.matchers, self.piece_of
+        for r in sorted(tried):
+            plan = plans[r]
+            missing = False
+            for phrase, pid in plan:
+                if phrase and pid not in phrases:  # a phrase piece is not in the message
+                    missing = True
                     break
+            if missing:
+                continue
+            rule = rules[r]
+            matcher = matchers[r]
+            if matcher is not None:
+                for req in self.required[r]:
+                    if words.isdisjoint(req):  # a word the line requires is not in the message
+                        missing = True
+                        break
+                if missing:
+                    continue
+                positions = sorted(p for w in self.anchor_ids[r] for p in present.get(w, ()))
+                before, after = rule.before, rule.after
+                windows: list[tuple[int, int]] = []
+                for p in positions:
+                    lo, hi = max(0, p - before), min(n, p + after)
+                    if windows and lo <= windows[-1][1]:
+                        windows[-1] = (windows[-1][0], hi)
+                    else:
+                        windows.append((lo, hi))
+                by_piece: dict[int, dict[int, list[int]]] = {}
+                for lo, hi in windows:
+                    for mid, s, e in matcher(doc[lo:hi], allow_missing=True):
+                        by_piece.setdefault(piece_of[mid], {}).setdefault(s + lo, []).append(e + lo)
+            cur = None
+            for k, (phrase, pid) in enumerate(plan):
+                if phrase:
+                    nxt = index.get(pid)
+                    if nxt is None:
+                        nxt = index[pid] = {}
+                        for s, e in phrases[pid]:
+                            hit = nxt.get(s)
+                            if hit is None:
+                                nxt[s] = [e]
+                            else:
+                                hit.append(e)
+                else:
+                    nxt = by_piece.get(pid)
+                    if not nxt:
+                        cur = None
+                        break
+                if cur is None:
+                    cur = nxt
+                    continue
+                gap = rule.gaps[k - 1]
                 joined: dict[int, list[int]] = {}
-                for s, ends in cur.items():
-                    acc = [e2 for e in set(ends) for e2 in nxt.get(e, ())]
-                    if acc:
-                        joined[s] = acc
+                if gap:
+                    if stop is None:
+                        stop = [w in GAP_STOP for w in low]
+                    for s, ends in cur.items():
+                        acc: list[int] = []
+                        for e in set(ends):
+                            j, last = e, min(e + gap, n)
+                            while True:  # the next piece may start after up to `gap` words, none a clause break
+                                hit = nxt.get(j)
+                                if hit:
+                                    acc.extend(hit)
+                                if j >= last or stop[j]:
+                                    break
+                                j += 1
+                        if acc:
+                            joined[s] = acc
+                else:
+                    for s, ends in cur.items():
+                        acc = [e2 for e in set(ends) for e2 in nxt.get(e, ())]
+                        if acc:
+                            joined[s] = acc
                 cur = joined
                 if not cur:
                     break
             if cur:
-                out = found.setdefault(rules[r].key, [])
+                out = found.setdefault(rule.key, [])
                 for s in sorted(cur):
                     ends = cur[s]
                     out.append((s, min(ends), max(ends)))
@@ -503,7 +692,8 @@ class _Bank:
 
 
 class RiskDetector:
-    """Compiled lexicon + spaCy tokenizer/lemma tables + anchored matcher. Build once, reuse."""
+    """Compiled lexicon + spaCy tokenizer/lemma tables + spaCy PhraseMatchers and Matchers.
+    Build once, reuse (detect() does not change it)."""
 
     def __init__(self, lexicon: Lexicon):
         # imported here so importing this module costs nothing
@@ -546,7 +736,6 @@ class RiskDetector:
         self._canon_cached = lru_cache(maxsize=100_000)(self._canon_uncached)
         self._word_cache: dict[tuple[str, bool], list[tuple[str, str]]] = {}
         self._class_cache: dict[str, tuple] = {}
-        self._class_nodes: dict[tuple[str, bool], object] = {}
 
         self._pdefs: dict[str, PatternDef] = {p.id: p for p in lexicon.patterns}
 
@@ -568,7 +757,7 @@ class RiskDetector:
 
         self._bridge = frozenset(self._canon(w) for w in lexicon.negation_bridge) | frozenset(lexicon.negation_bridge)
 
-        # Compile every line for spaCy's Matcher (see _Rule, _Bank).
+        # Compile every line into pieces (see _rule).
         self._class_paths: dict[tuple[str, bool], list[tuple]] = {}
         risk_rules: list[_Rule] = []
         ctx_rules: list[_Rule] = []
@@ -592,8 +781,9 @@ class RiskDetector:
             file, line, msg = problems[0].split(":", 2)
             raise LexiconError(file, int(line), msg.strip(), problems)
 
-        # The prefilter: one PhraseMatcher on base forms and one on exact spellings, over every
-        # word some line needs. Their match ids are the keys "LEMMA word" / "LOWER word".
+        # Two PhraseMatchers, on base forms (our LEMMA) and on exact spellings (LOWER). They
+        # find the phrase pieces (key "phrase#<n>") and, for the lines with a Matcher, the
+        # words each one requires (key "LEMMA word" / "LOWER word").
         vocab = nlp.vocab
         self._strings = vocab.strings
         self._lemma_attr = [LEMMA]
@@ -601,18 +791,51 @@ class RiskDetector:
         self._numpy = numpy
         self._phrase_lemma = PhraseMatcher(vocab, attr="LEMMA")
         self._phrase_lower = PhraseMatcher(vocab, attr="LOWER")
-        needed = sorted({w for rule in risk_rules + ctx_rules for req in rule.required for w in req})
-        for attr, word in needed:
-            if attr == "LEMMA":
-                self._phrase_lemma.add(f"LEMMA {word}", [Doc(vocab, words=[word], lemmas=[word])])
-            else:
-                self._phrase_lower.add(f"LOWER {word}", [Doc(vocab, words=[word])])
+
+        hashes: dict[str, int] = {}
+
+        def add_phrases(key: str, sequences: list[tuple[str, tuple[str, ...]]]) -> int:
+            # PhraseMatcher.add takes each phrase as a Doc or, as spaCy's own unpickling does,
+            # as the sequence of its attribute values (string hashes). The second saves
+            # making tens of thousands of Docs at build time.
+            for attr, matcher in (("LEMMA", self._phrase_lemma), ("LOWER", self._phrase_lower)):
+                phrases = []
+                for a, words in sequences:
+                    if a == attr:
+                        phrase = []
+                        for w in words:
+                            h = hashes.get(w)
+                            if h is None:
+                                h = hashes[w] = vocab.strings.add(w)
+                            phrase.append(h)
+                        phrases.append(phrase)
+                if phrases:
+                    matcher.add(key, phrases)
+            return vocab.strings.add(key)
+
+        phrase_keys: dict[tuple, tuple[int, tuple] | None] = {}
+
+        def phrase_key(paths: list[tuple]) -> tuple[int, tuple] | None:
+            """(PhraseMatcher id, rarity) of a piece that is a fixed phrase, else None. The
+            same phrase (a class, say) always gets the same id."""
+            sig = tuple(paths)
+            if sig not in phrase_keys:
+                sequences = _phrase_sequences(paths)
+                if sequences is None:
+                    phrase_keys[sig] = None
+                else:
+                    pid = add_phrases(f"phrase#{len(phrase_keys)}", sequences)
+                    phrase_keys[sig] = (pid, _rarity({(attr, words[0]) for attr, words in sequences}))
+            return phrase_keys[sig]
 
         def word_key(w: tuple[str, str]) -> int:
             return vocab.strings.add(f"{w[0]} {w[1]}")
 
-        self._risk = _Bank(risk_rules, vocab, Matcher, word_key)
-        self._ctx = _Bank(ctx_rules, vocab, Matcher, word_key)
+        self._risk = _Bank("risk", risk_rules, vocab, Matcher, word_key, phrase_key)
+        self._ctx = _Bank("ctx", ctx_rules, vocab, Matcher, word_key, phrase_key)
+        for attr, word in sorted(self._risk.words_needed() | self._ctx.words_needed()):
+            add_phrases(f"{attr} {word}", [(attr, (word,))])
+        self._phrase_ids = frozenset(v[0] for v in phrase_keys.values() if v is not None)
 
         # words that make "her" a possessive ("her son") rather than the partner
         self._non_partner_nouns: set[str] = set()
@@ -705,48 +928,98 @@ class RiskDetector:
         parts = [self._paths(it) for it in items]
         return _merge_paths(tuple(step for path in combo for step in path) for combo in product(*parts))
 
+    @staticmethod
+    def _cut(segment: list) -> list[list[tuple]]:
+        """Cut a segment (a line between gaps) into pieces, each a list of paths.
+
+        As few pieces as possible, while a piece that is a fixed phrase stays one (for the
+        PhraseMatchers, see _phrase_size) and a piece that is not stays small (at most
+        _PIECE_PATTERNS paths). Every piece holds a required element, so none can match
+        nothing; a gap inside a segment stays with the element before it."""
+        runs: list[list] = []
+        cur: list = []
+        has_required = False
+        for item, paths, null in segment:
+            if cur and has_required and not isinstance(item, Gap):
+                if _phrase_size(cur) is not None:
+                    cut = _phrase_size(cur + [paths]) is None  # the phrase would stop being one
+                else:  # a Matcher piece: cut before a phrase, or when it gets big
+                    size = 1
+                    for p in cur + [paths]:
+                        size *= len(p)
+                    cut = _phrase_size([paths]) is not None or size > _PIECE_PATTERNS
+                if cut:
+                    runs.append(cur)
+                    cur, has_required = [], False
+            cur.append(paths)
+            has_required = has_required or not null
+        if has_required or not runs:
+            runs.append(cur)
+        else:  # trailing optional elements join the last piece
+            runs[-1].extend(cur)
+        return [_merge_paths(tuple(s for path in combo for s in path) for combo in product(*run)) for run in runs]
+
     def _rule(self, key: str, index: int, seq: Seq) -> _Rule:
         parts = [self._paths(it) for it in seq.items]
         nullable = [_nullable(paths) for paths in parts]
         if all(nullable):
             raise ValueError("it can match nothing once optional parts are left out; make a word required")
-        # Pieces: runs of elements whose choices multiply out to at most _PIECE_PATTERNS
-        # patterns, each holding at least one required element (so no piece matches nothing).
-        pieces: list[list[list[tuple]]] = []
-        cur: list[list[tuple]] = []
-        size, has_required = 1, False
-        for paths, null in zip(parts, nullable):
-            if cur and has_required and size * len(paths) > _PIECE_PATTERNS:
-                pieces.append(cur)
-                cur, size, has_required = [], 1, False
-            cur.append(paths)
-            size *= len(paths)
-            has_required = has_required or not null
-        if has_required or not pieces:
-            pieces.append(cur)
-        else:  # trailing optional elements join the last piece
-            pieces[-1].extend(cur)
-        compiled = [
-            _merge_paths(tuple(step for path in combo for step in path) for combo in product(*piece)) for piece in pieces
-        ]
-        # Words the message must contain: for each required element, the words it can start with.
-        required = [w for w in (_start_words(paths) for paths, null in zip(parts, nullable) if not null) if w]
+        # Cut the line at its gaps into segments of elements; a segment that can match
+        # nothing (all optional) stays joined to a neighbour, gap included.
+        segments: list[list] = [[]]  # each: [(item, paths, nullable), ...]
+        gaps: list[int] = []  # gaps[i]: the gap between segments i and i + 1
+        for item, paths, null in zip(seq.items, parts, nullable):
+            if isinstance(item, Gap):
+                if segments[-1]:
+                    gaps.append(item.size)
+                    segments.append([])
+                else:  # two gaps in a row: one gap as long as both
+                    gaps[-1] += item.size
+            else:
+                segments[-1].append((item, paths, null))
+        i = 0
+        while i < len(segments):
+            if not all(null for _, _, null in segments[i]):
+                i += 1
+                continue
+            if i > 0:
+                gap = Gap(gaps.pop(i - 1))
+                segments[i - 1] += [(gap, self._paths(gap), True)] + segments.pop(i)
+            else:
+                gap = Gap(gaps.pop(0))
+                first = segments.pop(0)
+                segments[0] = first + [(gap, self._paths(gap), True)] + segments[0]
+        # Cut each segment into pieces (see _cut).
+        pieces: list[list[tuple]] = []
+        piece_gaps: list[int] = []
+        for s, segment in enumerate(segments):
+            runs = self._cut(segment)
+            if s > 0:
+                piece_gaps.append(gaps[s - 1])
+            piece_gaps.extend([0] * (len(runs) - 1))
+            pieces.extend(runs)
+        # The words a message must contain (one set per required element) and the anchor.
+        lengths = [max(sum(map(_step_len, path)) for path in paths) for paths in parts]
+        needed = [None if null else _needed(paths) for paths, null in zip(parts, nullable)]
+        required = [n[0] for n in needed if n]
         if not required:
             raise ValueError(f"'{key}' has no required word to look for; add one")
-
-        def rarity(words: frozenset) -> tuple[int, int]:
-            plain = {w for _, w in words}
-            return (sum(1 for w in plain if w in _COMMON or len(w) <= 2), len(plain))
-
-        return _Rule(key, index, compiled, required, min(required, key=rarity))
+        i = min((i for i, n in enumerate(needed) if n), key=lambda i: _rarity(needed[i][0]))
+        anchor, before, after = needed[i]
+        before += sum(lengths[:i])
+        after += sum(lengths[i + 1 :])
+        return _Rule(key, index, pieces, piece_gaps, required, anchor, before, after)
 
     # ------------------------------------------------------ spaCy Matcher patterns --
     def spacy_patterns(self, pattern_id: str, limit: int = 2000) -> list[list[dict]]:
-        """The pattern's lines as spaCy ``Matcher`` token patterns: what the detector runs.
+        """The pattern's lines as spaCy ``Matcher`` token patterns, for inspection and tests.
 
-        A line the detector matches in pieces is returned whole (every combination of its
-        pieces' patterns, which is exactly what the joined pieces match), so this can be
-        large; at most ``limit`` patterns are returned."""
+        These are the paths the detector runs, whole: a spaCy ``Matcher`` loaded with them
+        finds exactly the spans detect() works on, given a Doc of ``tokens(text)`` (words
+        and base forms). At run time each line is matched in pieces (see ``runtime()``):
+        phrase pieces spelt out in the PhraseMatchers, the rest in a Matcher, the gaps
+        between pieces bridged when the pieces are chained. Every combination of the
+        pieces' paths is one pattern here, so this can be large; at most ``limit``."""
         if pattern_id not in self._pdefs:
             raise KeyError(pattern_id)
         out: list[list[dict]] = []
@@ -756,16 +1029,44 @@ class RiskDetector:
             for combo in product(*rule.pieces):
                 if len(out) >= limit:
                     return out
-                out.append([_spacy_token(step) for path in combo for step in path])
+                steps = list(combo[0])
+                for gap, path in zip(rule.gaps, combo[1:]):
+                    if gap:
+                        steps.append(("GAP", gap, True))
+                    steps.extend(path)
+                out.append([_spacy_token(step) for step in steps])
         return out
 
     def matchers(self) -> dict:
-        """The spaCy objects that run (for inspection and tests)."""
+        """The spaCy objects detect() runs, for inspection and tests: the two PhraseMatchers
+        (base forms, exact spellings) and the Matchers of the lines that need one."""
         return {
             "phrase_matchers": [self._phrase_lemma, self._phrase_lower],
-            "risk_matchers": list(self._risk.matchers),
-            "context_matchers": list(self._ctx.matchers),
+            "risk_matchers": [m for m in self._risk.matchers if m is not None],
+            "context_matchers": [m for m in self._ctx.matchers if m is not None],
         }
+
+    def runtime(self, pattern_id: str) -> list[list[tuple]]:
+        """How each line of a pattern runs, for authors and tests: per line, its pieces in
+        order as ("phrase", number of word sequences) or ("matcher", number of token
+        patterns), with ("gap", n) between pieces that may have up to n words between them."""
+        if pattern_id not in self._pdefs:
+            raise KeyError(pattern_id)
+        out = []
+        bank = self._risk
+        for r, rule in enumerate(bank.rules):
+            if rule.key != pattern_id:
+                continue
+            line: list[tuple] = []
+            for k, (paths, (phrase, ref)) in enumerate(zip(rule.pieces, bank.plans[r])):
+                if k and rule.gaps[k - 1]:
+                    line.append(("gap", rule.gaps[k - 1]))
+                if phrase:
+                    line.append(("phrase", len(_phrase_sequences(paths) or ())))
+                else:
+                    line.append(("matcher", sum(len(_entry_variants(p)) for p in paths)))
+            out.append(line)
+        return out
 
     # ------------------------------------------------------------------- word forms --
     def _canon(self, tok: str) -> str:
@@ -825,11 +1126,26 @@ class RiskDetector:
         add = self._strings.add
         doc.from_array(self._lemma_attr, self._numpy.array([add(w) for w in lem], dtype="uint64").reshape(-1, 1))
 
-    def _present(self, doc) -> set[int]:
-        """PhraseMatcher ids ("LEMMA word" / "LOWER word") of the needed words in the message."""
-        present = {m for m, _, _ in self._phrase_lemma(doc)}
-        present.update(m for m, _, _ in self._phrase_lower(doc))
-        return present
+    def _scan(self, doc):
+        """Run the PhraseMatchers: (needed word id -> positions, phrase id -> [(start, end)])."""
+        present: dict[int, list[int]] = {}
+        phrases: dict[int, list[tuple[int, int]]] = {}
+        phrase_ids = self._phrase_ids
+        for matches in (self._phrase_lemma(doc), self._phrase_lower(doc)):
+            for m, s, e in matches:
+                if m in phrase_ids:
+                    hit = phrases.get(m)
+                    if hit is None:
+                        phrases[m] = [(s, e)]
+                    else:
+                        hit.append((s, e))
+                else:
+                    hit = present.get(m)
+                    if hit is None:
+                        present[m] = [s]
+                    else:
+                        hit.append(s)
+        return present, phrases
 
     def detect(self, text: str | None, known_history: Iterable[str] | None = None) -> Detection:
         """Judge one message.
@@ -855,17 +1171,28 @@ class RiskDetector:
             return "matched but cancelled: " + "; ".join(r.split(":", 1)[1] for r in reasons)
         return f"the words never matched; the matcher read it as '{' '.join(self.tokens(text)[1])}'"
 
-    def _judge(self, text: str) -> Detection:
+    def _matches(self, text: str, all_context: bool = False):
+        """The message's words, base forms and line matches before any reading rule:
+        (low, lem, risk, context), the matches as {pattern id or "ctx:<section>" /
+        "cls:<class>": [(start, shortest end, longest end), ...]}. Context lines are only
+        looked for when there is a risk match, unless ``all_context``."""
         doc, low, lem = self._read(text)
-        n = len(low)
-        if n == 0:
-            return Detection(text, False)
+        if not low:
+            return low, lem, {}, {}
         self._annotate(doc, lem)
-        present = self._present(doc)
-        risk = self._risk.run(doc, present)
+        present, phrases = self._scan(doc)
+        words = set(present)
+        index: dict = {}
+        risk = self._risk.run(doc, low, present, words, phrases, index)
+        if not risk and not all_context:
+            return low, lem, risk, {}
+        return low, lem, risk, self._ctx.run(doc, low, present, words, phrases, index)
+
+    def _judge(self, text: str) -> Detection:
+        low, lem, risk, ctx = self._matches(text)
+        n = len(low)
         if not risk:
             return Detection(text, False)
-        ctx = self._ctx.run(doc, present)
 
         clause = [0] * n
         sent = [0] * n
