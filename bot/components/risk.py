@@ -44,7 +44,14 @@ class RiskGate(GraphComponent):
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> "RiskGate":
-        return cls(config)
+        gate = cls(config)
+        # Build the detector (a few seconds) while the model loads, not on the first message:
+        # the first disclosure after a restart must not wait for it.
+        try:
+            gate._detector()
+        except Exception:  # e.g. no content folder where this runs: it is built on first use
+            pass
+        return gate
 
     def _detector(self):
         from pathlib import Path
