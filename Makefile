@@ -8,6 +8,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Keep TensorFlow quiet and inside two cores.
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help install test test-unit test-safety check-content build-content validate train \
         test-stories test-e2e chat up worker clean bench-nlu bench-content bench-escalation bench-detector bench-schedule
@@ -41,9 +43,10 @@ build-content:
 
 # Fast tests: pure logic, actions with inline trackers, contracts (incl. generated files fresh).
 test-unit:
-	$(PY) -m pytest -q -m "not e2e and not slow" tests/unit tests/contract
+	$(PY) -m pytest -q -m "not e2e and not slow and not safety" tests/unit tests/contract
 
-# Risk detection and escalation: their own group, must pass at 100%.
+# Risk detection and escalation: their own group (detector, alert pipeline, kill -9), must pass at 100%.
+# The safety story group runs in test-stories, the end-to-end escalation test in test-e2e.
 test-safety:
 	$(PY) -m pytest -q -m safety tests
 
@@ -58,7 +61,7 @@ test-stories: train
 	$(COACH) test stories
 
 test-e2e: train
-	$(PY) -m pytest -q -m "e2e or slow" tests
+	$(PY) -m pytest -q -m "(e2e or slow) and not safety" tests
 
 test: check-content test-unit test-safety validate train test-stories test-e2e
 	@echo "All tests passed."
