@@ -236,7 +236,7 @@ class Coach:
 
     def _begin_week(self, pid: str, week: int, stack: List[dict], reply: Reply) -> Reply:
         prog = self.content.programme
-        if week not in self.content.sessions or week == prog.booster_week and week > prog.weekly_sessions + 1:
+        if week not in self.content.sessions:
             reply.say(self._fmt("no_such_week", last=prog.weekly_sessions))
             reply.active = bool(stack)
             return reply

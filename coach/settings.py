@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
@@ -58,8 +59,6 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
 
 def _hhmm(env: Mapping[str, str], name: str, default: str) -> str:
     raw = (env.get(name) or default).strip()
-    import re
-
     m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", raw)
     if not m:
         raise SettingsError(f"{name} must be a time like 19:00, got {raw!r}")

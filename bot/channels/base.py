@@ -64,6 +64,11 @@ class BadRequest(Exception):
     """The body is malformed; the message says what is wrong (answered with 400)."""
 
 
+class NotStored(Exception):
+    """The update could not be put in the inbox (database unavailable): answered 503 so the
+    provider delivers it again; Telegram and Twilio both retry."""
+
+
 class WebhookChannel(InputChannel):
     channel = "webhook"  # "telegram" | "sms": the ChannelIdentity channel name
 
@@ -162,7 +167,11 @@ class WebhookChannel(InputChannel):
             for inbound in updates:
                 try:
                     await self.handle(inbound, on_new_message, agent)
-                except Exception:  # log, and still answer 200: a retry storm helps nobody
+                except NotStored:
+                    # Nothing was kept: tell the provider to deliver it again rather than lose it.
+                    log.exception("%s: could not store an update; asking the provider to retry", self.name())
+                    return response.json({"error": "temporarily unavailable, retry"}, status=503)
+                except Exception:  # stored in the inbox already: recovered on restart, no retry storm
                     log.exception("%s: could not handle an update", self.name())
             return self.ok()
 
@@ -188,8 +197,12 @@ class WebhookChannel(InputChannel):
     async def handle(self, inbound: Inbound, on_new_message, agent=None) -> None:
         if inbound.kind == "ignore":
             return
-        who, ident = await asyncio.to_thread(self._lookup, inbound.sender)
-        if not await asyncio.to_thread(self._first_time, inbound, ident if who == "participant" else None):
+        try:
+            who, ident = await asyncio.to_thread(self._lookup, inbound.sender)
+            first = await asyncio.to_thread(self._first_time, inbound, ident if who == "participant" else None)
+        except Exception as exc:
+            raise NotStored() from exc
+        if not first:
             if inbound.callback_id:
                 await self.answer_button(inbound)
             return  # a redelivery: already handled

@@ -95,3 +95,18 @@ def test_risk_gate_keeps_the_classifiers_risk_and_never_removes_it(app):
 def test_risk_gate_leaves_benign_messages_alone(app):
     m = gate_process("my back is killing me", "inform", 0.6)
     assert m.get("intent")["name"] == "inform" and m.get("risk") == {"escalate": False}
+
+
+def test_an_update_that_cannot_be_stored_asks_the_provider_to_retry(app, monkeypatch):
+    """Database down before the inbox row exists: 503 (Telegram and Twilio redeliver), not a lost message."""
+    from bot.channels.base import Inbound, NotStored
+    from bot.channels.telegram import TelegramInput
+
+    channel = TelegramInput(Ingress.from_settings(app.settings))
+
+    def broken(*_a, **_k):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(channel, "_first_time", broken)
+    with pytest.raises(NotStored):
+        asyncio.run(channel.handle(Inbound("1", "42", "text", "hi"), on_new_message=None))
