@@ -3,9 +3,10 @@
 1. Find the participant: provider ids (REST handles, phone numbers, Telegram ids) are
    looked up by keyed hash, so Rasa only ever sees the pseudonymous participant id.
 2. Check the message for risk and, if it signals danger, write the alert (and its first
-   notifications) to the database BEFORE the message goes on to Rasa; then send it at once
-   in the background. This never depends on what the dialogue model predicts. Anything he
-   writes after an alert is added to it for staff to judge ("only joking" cancels nothing).
+   notifications) to the database BEFORE the message goes on to Rasa, and send it at once:
+   the message waits (at most ALERT_FIRST_WAIT) so the alert reaches staff before his reply.
+   This never depends on what the dialogue model predicts. Anything he writes after an
+   alert is added to it for staff to judge ("only joking" cancels nothing).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from escalation.cache import get_detector
 log = logging.getLogger(__name__)
 MAX_TEXT = 20_000  # characters; longer REST bodies are refused with a clear 413
 CONTEXT_TURNS = 6
+ALERT_FIRST_WAIT = 2.0  # seconds a flagged message waits for its alert to go out before Rasa replies
 
 
 def new_message_id() -> str:
@@ -88,7 +90,16 @@ class Ingress:
         context = await recent_turns(agent, pid) if detection.escalate else []
         alert_id = await asyncio.to_thread(self._record, pid, text, message_id, detection, context)
         if alert_id is not None:
-            self._dispatch_soon(alert_id)
+            task = self._dispatch_soon(alert_id)
+            if task is not None:
+                # The alert goes out before his reply: wait for it (normally ~0.1 s), but never
+                # long: if staff's channel is slow, the send carries on in the background.
+                try:
+                    await asyncio.wait_for(asyncio.shield(task), timeout=ALERT_FIRST_WAIT)
+                except asyncio.TimeoutError:
+                    log.warning("alert %s is taking a while to send; replying to him meanwhile", alert_id)
+                except Exception:  # the worker retries; his reply must not fail because of it
+                    log.exception("sending alert %s failed here; the worker will retry", alert_id)
         return alert_id
 
     def _record(self, pid: str, text: str, message_id: str, detection, context) -> Optional[int]:
@@ -101,14 +112,15 @@ class Ingress:
             add_followup(s, pid, text, message_id)
         return None
 
-    def _dispatch_soon(self, alert_id: int) -> None:
-        """Send now, in the background (the worker is the safety net if this process dies)."""
+    def _dispatch_soon(self, alert_id: int) -> Optional[asyncio.Task]:
+        """Send now, as a task (the worker is the safety net if this process dies)."""
         if self._dispatcher is None:
             from coach.worker import make_dispatcher
 
             self._dispatcher = make_dispatcher(self.settings, actor="rasa")
         if not self._dispatcher.notifiers:
-            return  # nothing configured to send with here: the worker's job
+            return None  # nothing configured to send with here: the worker's job
         task = asyncio.get_running_loop().create_task(self._dispatcher.dispatch_alert(alert_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
