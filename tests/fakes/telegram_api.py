@@ -44,17 +44,16 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import hashlib
-import ipaddress
 import json
 import re
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from http.server import BaseHTTPRequestHandler
+from typing import Any, Dict, List, Optional, Tuple
+
+from tests.fakes._loopback import LoopbackFake, LoopbackServer, post_loopback
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"
 DEFAULT_BOT_USERNAME = "advance_d_test_bot"
@@ -119,25 +118,8 @@ class _Failure:
     remaining: int
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128  # listen backlog; the default 5 resets bursts of connections
-
-    def __init__(self, fake: "FakeTelegramAPI"):
-        self.fake = fake
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that timed out and hung up (e.g. latency tests) is expected: stay quiet.
-        import sys
-
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackServer
     protocol_version = "HTTP/1.1"  # keep-alive, as the real Bot API does
     timeout = 10  # socket timeout: a stuck client cannot pin a thread forever
     server_version = "nginx/1.18.0"
@@ -201,7 +183,7 @@ def parse_body(content_type: str, body: bytes) -> Dict[str, Any]:
     return {k: _decode_value(k, v) for k, v in pairs}
 
 
-class FakeTelegramAPI:
+class FakeTelegramAPI(LoopbackFake):
     """Fake Telegram Bot API. See the module docstring for usage.
 
     Args:
@@ -212,6 +194,8 @@ class FakeTelegramAPI:
         unknown_method_status: 404 (real Telegram) or 400.
         require_https_webhook: reject non-HTTPS ``setWebhook`` URLs like real Telegram does.
     """
+
+    handler = _Handler
 
     def __init__(
         self,
@@ -237,47 +221,6 @@ class FakeTelegramAPI:
         self._messages: Dict[Tuple[Any, int], dict] = {}
         self._updates: List[dict] = []
         self.webhook: Dict[str, Any] = {}
-        self._server: Optional[_Server] = None
-        self._thread: Optional[threading.Thread] = None
-
-    # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "FakeTelegramAPI":
-        if self._server is None:
-            self._server = _Server(self)
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="FakeTelegramAPI",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> "FakeTelegramAPI":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("FakeTelegramAPI is not started")
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:PORT`` (no trailing slash)."""
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -403,22 +346,8 @@ class FakeTelegramAPI:
         sent = self.sent_messages(chat_id, successful_only=True)
         return [c.params.get("text", "") for c in sent]
 
-    def wait_for(
-        self, predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01
-    ) -> Any:
-        """Poll ``predicate()`` until it returns something truthy; return that value.
-
-        Raises ``TimeoutError`` (listing the calls seen) after ``timeout`` seconds.
-        """
-        deadline = time.monotonic() + timeout
-        while True:
-            result = predicate()
-            if result:
-                return result
-            if time.monotonic() >= deadline:
-                seen = [(c.method, c.status) for c in self.calls]
-                raise TimeoutError(f"condition not met within {timeout}s; calls: {seen}")
-            time.sleep(interval)
+    def _describe(self, call: Call) -> tuple:
+        return (call.method, call.status)
 
     def wait_for_call(self, method: str, count: int = 1, timeout: float = 5.0) -> List[Call]:
         """Wait until at least ``count`` calls to ``method`` were answered; return them."""
@@ -431,14 +360,8 @@ class FakeTelegramAPI:
         url = url or self.webhook.get("url")
         if not url:
             raise RuntimeError("no webhook URL given or registered")
-        _require_loopback(url)
         headers, body = webhook_request(update, self.webhook.get("secret_token"))
-        req = urllib.request.Request(url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                return resp.status
-        except urllib.error.HTTPError as exc:
-            return exc.code
+        return post_loopback(url, headers, body, timeout)
 
     # ------------------------------------------------------------------ request handling
     def _handle(
@@ -673,16 +596,6 @@ class _ApiError(Exception):
         super().__init__(description)
         self.status = status
         self.description = description
-
-
-def _require_loopback(url: str) -> None:
-    host = urllib.parse.urlsplit(url).hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise ValueError(f"refusing to send to non-loopback host {host!r}")
 
 
 def _error(status: int, description: str) -> dict:

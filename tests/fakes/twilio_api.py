@@ -36,25 +36,24 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import json
 import math
 import re
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from http.server import BaseHTTPRequestHandler
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
+
+from tests.fakes._loopback import LoopbackFake, LoopbackServer, post_loopback
 
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 DEFAULT_AUTH_TOKEN = "fake_auth_token_0123456789abcdef"
@@ -139,25 +138,8 @@ class _Failure:
     remaining: int
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128  # listen backlog; the default 5 resets bursts of connections
-
-    def __init__(self, fake: "FakeTwilioAPI"):
-        self.fake = fake
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that timed out and hung up (e.g. latency tests) is expected: stay quiet.
-        import sys
-
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: LoopbackServer
     timeout = 10
     server_version = "nginx"
     sys_version = ""
@@ -184,7 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_DELETE = _dispatch
 
 
-class FakeTwilioAPI:
+class FakeTwilioAPI(LoopbackFake):
     """Fake Twilio REST API. See the module docstring for usage.
 
     Args:
@@ -192,6 +174,8 @@ class FakeTwilioAPI:
         api_keys: optional ``{"SK...": "secret"}`` also accepted as basic auth.
         latency: seconds to sleep before answering every request (capped at 30).
     """
+
+    handler = _Handler
 
     def __init__(
         self,
@@ -211,45 +195,6 @@ class FakeTwilioAPI:
         self._blocked: set = set()
         self._messages: Dict[str, dict] = {}
         self._sid_counter = 0
-        self._server: Optional[_Server] = None
-        self._thread: Optional[threading.Thread] = None
-
-    # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "FakeTwilioAPI":
-        if self._server is None:
-            self._server = _Server(self)
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                name="FakeTwilioAPI", daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> "FakeTwilioAPI":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("FakeTwilioAPI is not started")
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:PORT`` (no trailing slash)."""
-        return f"http://127.0.0.1:{self.port}"
 
     # ------------------------------------------------------------------ clients
     def http_client(self, timeout: float = 5.0) -> "FakeTwilioHttpClient":
@@ -336,19 +281,8 @@ class FakeTwilioAPI:
     def sent_bodies(self, to: Optional[str] = None) -> List[str]:
         return [c.params.get("Body", "") for c in self.sent_messages(to, successful_only=True)]
 
-    def wait_for(
-        self, predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01
-    ) -> Any:
-        """Poll ``predicate()`` until truthy and return it; ``TimeoutError`` after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            result = predicate()
-            if result:
-                return result
-            if time.monotonic() >= deadline:
-                seen = [(c.http_method, c.path, c.status) for c in self.calls]
-                raise TimeoutError(f"condition not met within {timeout}s; calls: {seen}")
-            time.sleep(interval)
+    def _describe(self, call: Call) -> tuple:
+        return (call.http_method, call.path, call.status)
 
     # ------------------------------------------------------------------ status callbacks
     def status_callback_request(
@@ -381,19 +315,7 @@ class FakeTwilioAPI:
     ) -> int:
         """POST the status callback (loopback URLs only); returns the HTTP status."""
         url, headers, body = self.status_callback_request(message_sid, status, error_code)
-        host = urllib.parse.urlsplit(url).hostname or ""
-        try:
-            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            raise ValueError(f"refusing to send to non-loopback host {host!r}")
-        req = urllib.request.Request(url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                return resp.status
-        except urllib.error.HTTPError as exc:
-            return exc.code
+        return post_loopback(url, headers, body, timeout)
 
     # ------------------------------------------------------------------ request handling
     def _handle(self, http_method: str, raw_path: str, headers: Dict[str, str], body: bytes
