@@ -53,18 +53,17 @@ def _default_notify(telegram_chat_id, phone) -> List[str]:
 def set_contacts(s: Session, vault: IdentityVault, person: Staff, telegram_chat_id: Optional[str] = None,
                  phone: Optional[str] = None, notify: Optional[Sequence[str]] = None) -> Staff:
     _check_contacts(telegram_chat_id, phone)
-    if telegram_chat_id is not None:
-        h = vault.lookup_hash("staff-telegram", telegram_chat_id)
-        other = s.execute(select(Staff).where(Staff.telegram_hash == h, Staff.id != (person.id or -1))).scalar_one_or_none()
+    for value, channel, what in ((telegram_chat_id, "telegram", "Telegram chat"),
+                                 (phone, "phone", "phone number")):
+        if value is None:
+            continue
+        h = vault.lookup_hash("staff-sms" if channel == "phone" else "staff-telegram", value)
+        column = getattr(Staff, f"{channel}_hash")
+        other = s.execute(select(Staff).where(column == h, Staff.id != (person.id or -1))).scalar_one_or_none()
         if other is not None:
-            raise StaffError(f"that Telegram chat already belongs to staff {other.id} ({other.name})")
-        person.telegram_hash, person.telegram_secret = h, vault.encrypt(telegram_chat_id)
-    if phone is not None:
-        h = vault.lookup_hash("staff-sms", phone)
-        other = s.execute(select(Staff).where(Staff.phone_hash == h, Staff.id != (person.id or -1))).scalar_one_or_none()
-        if other is not None:
-            raise StaffError(f"that phone number already belongs to staff {other.id} ({other.name})")
-        person.phone_hash, person.phone_secret = h, vault.encrypt(phone)
+            raise StaffError(f"that {what} already belongs to staff {other.id} ({other.name})")
+        setattr(person, f"{channel}_hash", h)
+        setattr(person, f"{channel}_secret", vault.encrypt(value))
     if notify is not None:
         bad = set(notify) - {"telegram", "sms"}
         if bad:
