@@ -108,7 +108,7 @@ _THIRD_PARTY_BRIDGE = frozenset(
 )
 
 # Class names the 'retarget' option looks for (partner_mention: "she", "her", "my ex"...).
-RETARGET_CLASSES = ("partner_mention", "child")
+RETARGET_CLASSES = ("partner_mention", "child", "staff_woman", "partner_named", "child_context")
 
 # Base forms the lookup table gets wrong for our purpose (or does not cover).
 _LEMMA_OVERRIDES = {
@@ -742,7 +742,7 @@ class RiskDetector:
         # Keywords for typo correction: literal words in risk patterns and classes.
         keywords: set[str] = set()
         for p in lexicon.patterns:
-            for seq in p.parsed:
+            for seq in p.parsed + p.with_parsed:
                 keywords.update(self._literal_words(seq))
         for members in lexicon.classes.values():
             for m in members:
@@ -774,6 +774,12 @@ class RiskDetector:
                     ctx_rules.append(self._rule("ctx:" + section, len(ctx_rules), entry.parsed))
                 except ValueError as err:
                     problems.append(f"{self._shown}:{entry.line}: in '{section}' ('{entry.text}'): {err}")
+        for p in lexicon.patterns:  # "with:" lines: context a pattern needs somewhere in the message
+            for seq, text in zip(p.with_parsed, p.with_match):
+                try:
+                    ctx_rules.append(self._rule("with:" + p.id, len(ctx_rules), seq))
+                except ValueError as err:
+                    problems.append(f"{self._shown}:{p.line}: pattern '{p.id}' (with '{text}'): {err}")
         for name in RETARGET_CLASSES:
             if name in lexicon.classes:
                 ctx_rules.append(self._rule("cls:" + name, len(ctx_rules), Seq((ClassRef(name),))))
@@ -1289,9 +1295,13 @@ class RiskDetector:
                 continue
             p = self._pdefs[pid]
             span = " ".join(low[s:e])
-            # an idiom cancels a risk phrase it overlaps, unless the risk phrase is longer and
-            # contains it ("kicked the door in" is not the idiom "kicked the door")
-            if any(xs < e and s < xe and not (s <= xs and xe <= emax and emax - s > xe - xs) for xs, xe in idioms):
+            if p.with_parsed and not ctx.get("with:" + pid):
+                suppressed.append(f"{pid}:{span} (none of its 'with' words in the message)")
+                continue
+            # an idiom cancels a risk phrase it overlaps, unless the risk phrase contains it and
+            # goes on after it ("kicked the door in" is not the idiom "kicked the door"; "bought
+            # the kids nerf guns" ends on the idiom "nerf gun", so it is the idiom)
+            if any(xs < e and s < xe and not (s <= xs and xe < emax) for xs, xe in idioms):
                 suppressed.append(f"{pid}:{span} (idiom)")
                 continue
             if p.negation and negated(s):
@@ -1318,6 +1328,14 @@ class RiskDetector:
                     category = "harm_to_partner"
                 elif sent[s] in class_sents.get("child", ()):
                     category = "harm_to_child"
+            if (category == "harm_to_partner" and sent[s] in class_sents.get("staff_woman", ())
+                    and not class_sents.get("partner_named")):
+                # "that social worker ... i'll put her through the window": her is the worker
+                category = "harm_to_others"
+            elif (category == "harm_to_others" and any(w in ("him", "kid") for w in low[s:emax])
+                    and class_sents.get("child_context")):
+                # "gave him a smack ... school will ask questions": him is a child
+                category = "harm_to_child"
             severity = p.severity
             if severity != "imminent" and sent[s] in imminent_sents:
                 severity = "imminent"

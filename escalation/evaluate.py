@@ -181,7 +181,8 @@ def load_records(path: str | os.PathLike) -> list[dict]:
     for cat, items in (data.get("escalate") or {}).items():
         for item in items or []:
             if isinstance(item, dict):
-                out.append({"text": item["text"], "escalate": True, "category": cat, "severity": item.get("severity")})
+                out.append({"text": item["text"], "escalate": True, "category": cat, "severity": item.get("severity"),
+                            "category_known_limit": bool(item.get("category_known_limit"))})
             else:
                 out.append({"text": item, "escalate": True, "category": cat})
     for group, items in (data.get("no_escalate") or {}).items():

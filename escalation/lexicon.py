@@ -71,6 +71,7 @@ PATTERN_KEYS = (
     "negation",
     "check_subject",
     "retarget",
+    "with",
     "examples",
     "not_examples",
     "note",
@@ -322,6 +323,8 @@ class PatternDef:
     negation: bool = True
     check_subject: bool = True
     retarget: bool = False
+    with_match: tuple = ()  # tuple[str, ...]: one of these must also be in the message
+    with_parsed: tuple = ()  # tuple[Seq, ...]
     examples: tuple = ()
     not_examples: tuple = ()
     note: str = ""
@@ -694,36 +697,41 @@ def _load(path: str | os.PathLike) -> tuple[Lexicon | None, list[str]]:
                     bad_flag = True
             if bad_flag:
                 continue
-            raw_match = pat.get("match")
-            mline = _line_of_key(pat, "match", pline)
-            if isinstance(raw_match, str):
-                match_items = [(raw_match, mline)]
-            elif isinstance(raw_match, list) and raw_match:
-                match_items = [(m, _line_of_item(raw_match, j, mline)) for j, m in enumerate(raw_match)]
-            else:
-                problem(mline, f"pattern '{pid}' needs 'match:' with a pattern or a list of patterns")
+            def pattern_lines(field: str, required: bool):
+                """The parsed lines of ``match:`` or ``with:`` as (texts, seqs), or None on a problem."""
+                raw = pat.get(field)
+                fline = _line_of_key(pat, field, pline)
+                if raw is None and not required:
+                    return (), ()
+                if isinstance(raw, str):
+                    items = [(raw, fline)]
+                elif isinstance(raw, list) and raw:
+                    items = [(m, _line_of_item(raw, j, fline)) for j, m in enumerate(raw)]
+                else:
+                    problem(fline, f"pattern '{pid}' needs '{field}:' with a pattern or a list of patterns")
+                    return None
+                texts: list[str] = []
+                seqs: list[Seq] = []
+                for mtext, ml in items:
+                    if not isinstance(mtext, str):
+                        problem(ml, f"a '{field}' line of '{pid}' is not text; put it in quotes")
+                        return None
+                    try:
+                        seq = parse_pattern(mtext, **gap_kw)
+                    except PatternSyntaxError as err:
+                        problem(ml, f"pattern '{pid}': {err}")
+                        return None
+                    if not check_classes(seq, ml, f"pattern '{pid}'"):
+                        return None
+                    seqs.append(seq)
+                    texts.append(mtext)
+                return tuple(texts), tuple(seqs)
+
+            found = pattern_lines("match", True)
+            also = pattern_lines("with", False)
+            if found is None or also is None:
                 continue
-            parsed: list[Seq] = []
-            texts: list[str] = []
-            ok = True
-            for mtext, ml in match_items:
-                if not isinstance(mtext, str):
-                    problem(ml, f"a 'match' line of '{pid}' is not text; put it in quotes")
-                    ok = False
-                    continue
-                try:
-                    seq = parse_pattern(mtext, **gap_kw)
-                except PatternSyntaxError as err:
-                    problem(ml, f"pattern '{pid}': {err}")
-                    ok = False
-                    continue
-                if not check_classes(seq, ml, f"pattern '{pid}'"):
-                    ok = False
-                    continue
-                parsed.append(seq)
-                texts.append(mtext)
-            if not ok:
-                continue
+            texts, parsed = found
             ex, ex_lines = _text_list(pat, "examples", pid, pline, problem)
             nex, nex_lines = _text_list(pat, "not_examples", pid, pline, problem)
             patterns.append(
@@ -737,6 +745,8 @@ def _load(path: str | os.PathLike) -> tuple[Lexicon | None, list[str]]:
                     negation=pat.get("negation", True),
                     check_subject=pat.get("check_subject", True),
                     retarget=pat.get("retarget", False),
+                    with_match=also[0],
+                    with_parsed=also[1],
                     examples=tuple(ex),
                     not_examples=tuple(nex),
                     note=str(pat.get("note") or ""),

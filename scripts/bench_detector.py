@@ -117,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         reports.append((args.dev, load_records(args.dev)))
     else:
         print(f"(dev set {args.dev} not found: skipped)\n")
+    for fresh in sorted((CASES_DIR / "fresh").glob("*.jsonl")):
+        # never tuned on: the honest estimate for new wording (content/safety/README.md section 5)
+        reports.append((f"{fresh.relative_to(REPO)} (fresh: never tuned on)", load_records(fresh)))
     for name, recs in reports:
         print(format_report(evaluate(det, recs), title=f"Risk detector on {name}", limit=args.limit))
         print()

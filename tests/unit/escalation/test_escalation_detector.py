@@ -345,3 +345,30 @@ def test_exported_spacy_patterns_agree_with_the_matcher(detector):
             assert any(m.startswith(expected + ":") for m in detector.detect(text).matched)
         else:
             assert not found
+
+
+# ----------------------------------------------------------------- who "her" and "him" are
+
+def test_her_is_the_worker_when_a_worker_is_named_and_no_partner_is(detector):
+    d = detector.detect("if that social worker comes round again ill put her thru the window")
+    assert d.escalate and d.category == "harm_to_others"
+    # a partner named anywhere in the message keeps the partner reading (and the ISS worker told)
+    d = detector.detect("told the social worker ill put her thru the window, my ex is a liar")
+    assert d.escalate and d.category == "harm_to_partner"
+
+
+def test_him_is_a_child_when_school_or_an_age_is_mentioned(detector):
+    d = detector.detect("gave him a smack that left a proper mark. school will ask questions")
+    assert d.escalate and d.category == "harm_to_child"
+    d = detector.detect("gave him a smack outside the pub")
+    assert d.escalate and d.category == "harm_to_others"
+
+
+def test_our_kid_is_a_brother_not_a_child(detector):
+    assert detector.detect("ill batter our kid when i see him").category == "harm_to_others"
+    assert detector.detect("i hit our kids last night").category == "harm_to_child"
+
+
+def test_cans_is_not_the_verb_can(detector):
+    assert not detector.detect("can i take ibuprofen with my methadone").escalate
+    assert detector.detect("took my methadone with 6 cans").category == "substance_emergency"

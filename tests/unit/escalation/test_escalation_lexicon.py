@@ -208,3 +208,44 @@ def test_parse_words_groups_and_options():
 def test_parse_rejects(bad):
     with pytest.raises(PatternSyntaxError):
         parse_pattern(bad)
+
+
+# ------------------------------------------------------------------------------ with: context
+
+WITH = MINIMAL.replace(
+    '        not_examples: ["i would never hit her"]\n',
+    '        not_examples: ["i would never hit her"]\n'
+    '      - id: partner.visit\n'
+    '        match: "(went|go) round (there|hers)"\n'
+    '        with: ["(bail|non molestation|order)"]\n'
+    '        examples: ["bail says no but i went round there"]\n'
+    '        not_examples: ["i went round there for tea"]\n',
+)
+
+
+def test_with_needs_its_words_somewhere_in_the_message(tmp_path):
+    from escalation.detector import RiskDetector
+
+    path = write(tmp_path, WITH)
+    assert check_lexicon(path) == []
+    lex = load_lexicon(path)
+    assert lex.patterns[1].with_match == ("(bail|non molestation|order)",)
+    det = RiskDetector.from_path(path)
+    # the context may be in another sentence: that is the point of with:
+    d = det.detect("i went round there last night. the order says i cant")
+    assert d.escalate and d.matched[0].startswith("partner.visit:")
+    quiet = det.detect("i went round there last night")
+    assert not quiet.escalate
+    assert any("none of its 'with' words" in s for s in quiet.suppressed)
+
+
+@pytest.mark.parametrize("bad, words", [
+    ('        with: ["(bail|non molestation|order)"]', "needs 'with:'"),
+    ('        with: [3]', "not text"),
+    ('        with: ["(bail|"]', "no matching ')'"),
+])
+def test_bad_with_is_located_and_explained(tmp_path, bad, words):
+    text = WITH.replace('        with: ["(bail|non molestation|order)"]', bad.replace('["(bail|non molestation|order)"]', "[]")
+                        if "needs" in words else bad)
+    got_line, msg = only_problem(write(tmp_path, text))
+    assert words in msg, msg
