@@ -35,7 +35,8 @@ class RiskGate(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # lexicon: path to the lexicon (default: content/safety/lexicon.yml from settings);
-        # rescue_threshold: a risk_disclosure ranked this high counts even if the fallback fired.
+        # rescue_threshold: a risk_disclosure ranked this high counts even if it is not the top
+        # intent or the fallback fired. (The classifier's confidence goes into the alert.)
         return {"lexicon": None, "rescue_threshold": 0.6}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
@@ -72,17 +73,18 @@ class RiskGate(GraphComponent):
             detection = self._detector().detect(text)
             ranking = list(message.get(INTENT_RANKING_KEY) or [])
             intent = (message.get(INTENT) or {}).get("name")
-            rescued = any(r.get("name") == RISK_INTENT and r.get("confidence", 0) >= self.config["rescue_threshold"]
-                          for r in ranking)
+            confidence = max((r.get("confidence", 0.0) for r in ranking if r.get("name") == RISK_INTENT), default=0.0)
             if detection.escalate:
                 risk = {"escalate": True, "source": "detector", "category": detection.category,
                         "severity": detection.severity, "matched": list(detection.matched)}
-            elif intent == RISK_INTENT or rescued:
+            elif intent == RISK_INTENT or confidence >= self.config["rescue_threshold"]:
                 risk = {"escalate": True, "source": "classifier", "category": "unclassified", "severity": "high",
-                        "matched": [f"intent:{RISK_INTENT}"]}
+                        "matched": [f"intent:{RISK_INTENT} {confidence:.2f}"]}
             else:
-                message.set("risk", {"escalate": False}, add_to_output=True)
+                message.set("risk", {"escalate": False, "classifier_confidence": round(confidence, 3)},
+                            add_to_output=True)
                 continue
+            risk["classifier_confidence"] = round(confidence, 3)
             message.set("risk", risk, add_to_output=True)
             message.set(INTENT, {"name": RISK_INTENT, "confidence": 1.0}, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [{"name": RISK_INTENT, "confidence": 1.0}]

@@ -94,7 +94,19 @@ def test_risk_gate_keeps_the_classifiers_risk_and_never_removes_it(app):
 
 def test_risk_gate_leaves_benign_messages_alone(app):
     m = gate_process("my back is killing me", "inform", 0.6)
-    assert m.get("intent")["name"] == "inform" and m.get("risk") == {"escalate": False}
+    assert m.get("intent")["name"] == "inform" and m.get("risk")["escalate"] is False
+
+
+def test_the_classifiers_confidence_is_recorded_with_its_signal(app):
+    """A risk_disclosure only ranked below the rescue threshold is recorded, not alerted."""
+    m = gate_process("things are a lot right now", "inform", 0.5,
+                     ranking=[{"name": "inform", "confidence": 0.5}, {"name": "risk_disclosure", "confidence": 0.4}])
+    assert m.get("risk") == {"escalate": False, "classifier_confidence": 0.4}
+    assert m.get("intent")["name"] == "inform"
+    m = gate_process("things are a lot right now", "inform", 0.3,
+                     ranking=[{"name": "inform", "confidence": 0.3}, {"name": "risk_disclosure", "confidence": 0.6}])
+    assert m.get("risk")["source"] == "classifier" and m.get("risk")["classifier_confidence"] == 0.6
+    assert m.get("intent") == {"name": "risk_disclosure", "confidence": 1.0}
 
 
 def test_an_update_that_cannot_be_stored_asks_the_provider_to_retry(app, monkeypatch):
