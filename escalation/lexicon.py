@@ -712,20 +712,24 @@ def _load(path: str | os.PathLike) -> tuple[Lexicon | None, list[str]]:
                     return None
                 texts: list[str] = []
                 seqs: list[Seq] = []
+                ok = True  # report every bad line, not just the first
                 for mtext, ml in items:
                     if not isinstance(mtext, str):
                         problem(ml, f"a '{field}' line of '{pid}' is not text; put it in quotes")
-                        return None
+                        ok = False
+                        continue
                     try:
                         seq = parse_pattern(mtext, **gap_kw)
                     except PatternSyntaxError as err:
                         problem(ml, f"pattern '{pid}': {err}")
-                        return None
+                        ok = False
+                        continue
                     if not check_classes(seq, ml, f"pattern '{pid}'"):
-                        return None
+                        ok = False
+                        continue
                     seqs.append(seq)
                     texts.append(mtext)
-                return tuple(texts), tuple(seqs)
+                return (tuple(texts), tuple(seqs)) if ok else None
 
             found = pattern_lines("match", True)
             also = pattern_lines("with", False)
