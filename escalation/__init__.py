@@ -1,8 +1,10 @@
-"""Risk detection and escalation for the ADVANCE-D coach (no Rasa imports, no network).
+"""Risk: reading every message for danger and getting it to a person, fast and exactly once.
 
-- ``escalation.detector``: ``RiskDetector`` / ``Detection`` - reads every message for danger.
-- ``escalation.lexicon``: loads and checks ``content/safety/lexicon.yml`` (the authors' rules).
-- ``escalation.evaluate``: recall / precision / false alarms on labelled messages.
+Owns: the lexicon (the pattern language authors write, and its schema), the detector
+(normalise, compile, judge), the risk decision carried with a message, alerts (raise,
+route, follow up, acknowledge, audit), staff and the on-call rota, dispatch from the
+outbox, what staff are told, and evaluation on labelled messages.
 
-Importing this package does no work; the spaCy pipeline is built when a detector is made.
+May import: coach.core. Never Rasa, never coach.programme or coach.messaging: the
+dispatcher is handed its notifiers and its message templates.
 """

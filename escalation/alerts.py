@@ -21,7 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from coach.db.models import Alert, AlertEvent, AlertNotification, Participant, RotaEntry, Staff, utcnow
+from coach.core.db.models import Alert, AlertEvent, AlertNotification, Participant, RotaEntry, Staff, utcnow
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
 ISS_CATEGORIES = {"harm_to_partner", "harm_to_child", "unclassified"}
@@ -151,7 +151,7 @@ def queue_round(s: Session, alert: Alert, round_no: int, now: Optional[datetime]
                 tries_per_person: Optional[int] = None) -> int:
     """Add the outbox rows for ``round_no``. Returns how many were queued."""
     if tries_per_person is None:
-        from coach.settings import get_settings
+        from coach.core.settings import get_settings
 
         tries_per_person = get_settings().alert_tries_per_person
     now = now or utcnow()

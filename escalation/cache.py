@@ -20,7 +20,7 @@ _detectors: Dict[str, Tuple[Tuple[int, int], RiskDetector]] = {}
 
 def get_detector(path: Optional[Path] = None) -> RiskDetector:
     if path is None:
-        from coach.settings import get_settings
+        from coach.core.settings import get_settings
 
         path = get_settings().content_dir / "safety" / "lexicon.yml"
     key = str(Path(path).resolve())

@@ -33,12 +33,13 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from sqlalchemy import func, select
 
-from coach.db import session_scope
-from coach.db.claims import claim_due
-from coach.db.models import Alert, AlertEvent, AlertNotification, Site, Staff, utcnow
-from coach.participants import IdentityVault
+from coach.core.db import session_scope
+from coach.core.db.claims import claim_due
+from coach.core.db.models import Alert, AlertEvent, AlertNotification, Site, Staff, utcnow
+from coach.core.identity import IdentityVault
 from escalation.alerts import audit, queue_round, targets_for_round
-from escalation.notify import AlertView, SendError, format_sms, format_telegram, split_followups
+from escalation.notify import AlertView, format_sms, format_telegram, split_followups
+from coach.core.notify import SendError
 
 log = logging.getLogger(__name__)
 

@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.lexicon is None:
         args.lexicon = default_lexicon_path()
 
-    from escalation.lexicon import check_lexicon
+    from escalation.check import check_lexicon
 
     problems = check_lexicon(args.lexicon)
     for prob in problems:

@@ -2,10 +2,11 @@
 
 Usage::
 
-    from escalation.lexicon import load_lexicon, check_lexicon, LexiconError
+    from escalation.lexicon import load_lexicon, read_lexicon, LexiconError
 
     lex = load_lexicon("content/safety/lexicon.yml")     # raises LexiconError
-    for problem in check_lexicon("content/safety/lexicon.yml"):
+    lex, problems = read_lexicon("content/safety/lexicon.yml")
+    for problem in problems:
         print(problem)   # "content/safety/lexicon.yml:42: what is wrong, how to fix it"
 
 The file format and the pattern syntax are documented for authors in
@@ -19,9 +20,8 @@ The file format and the pattern syntax are documented for authors in
                            (built in: ``@number`` any number, ``@end`` end of a clause);
 - ``*`` / ``*5``           a gap of up to 3 (or 5) other words, never across . , ! ? ; "but".
 
-``check_lexicon(path, run_examples=False)`` skips building the detector (a fast check of
-the file's shape and syntax only); by default each pattern's ``examples`` and
-``not_examples`` are run too.
+``read_lexicon`` checks the file's shape and syntax only; ``escalation.check.check_lexicon``
+also builds the detector and runs each pattern's ``examples`` and ``not_examples``.
 
 This module only reads YAML and checks its shape and syntax; it needs neither spaCy nor
 Rasa. ``RiskDetector`` (escalation.detector) compiles the parsed patterns.
@@ -370,50 +370,13 @@ def display_path(path: str | os.PathLike) -> str:
 
 def load_lexicon(path: str | os.PathLike) -> Lexicon:
     """Read and validate the lexicon; raise LexiconError naming the first problem's line."""
-    lex, problems = _load(path)
+    lex, problems = read_lexicon(path)
     if problems:
         first = problems[0]
         file, line, msg = _split_problem(first)
         raise LexiconError(file, line, msg, problems)
     assert lex is not None
     return lex
-
-
-def check_lexicon(path: str | os.PathLike, *, run_examples: bool = True) -> list[str]:
-    """Every problem in the lexicon as "file:line: what is wrong, how to fix it".
-
-    Checks the YAML, every field and pattern, then (when the structure is sound and
-    ``run_examples``) builds the detector and checks each pattern's ``examples`` raise an
-    alert through that pattern and its ``not_examples`` do not.
-    """
-    lex, problems = _load(path)
-    if problems or lex is None or not run_examples:
-        return problems
-    from escalation.detector import RiskDetector  # local: the detector imports this module
-
-    try:
-        det = RiskDetector(lex)
-    except LexiconError as err:
-        return list(err.problems)
-    shown = display_path(path)
-    for p in lex.patterns:
-        for text, line in zip(p.examples, p.example_lines):
-            d = det.detect(text)
-            hit = any(m.split(":", 1)[0] == p.id for m in d.matched)
-            if not hit:
-                why = det.explain(text, p.id)
-                problems.append(
-                    f"{shown}:{line}: example '{text}' of pattern '{p.id}' is not caught by it ({why}); "
-                    "change the pattern so it matches, or move the example"
-                )
-        for text, line in zip(p.not_examples, p.not_example_lines):
-            d = det.detect(text)
-            if any(m.split(":", 1)[0] == p.id for m in d.matched):
-                problems.append(
-                    f"{shown}:{line}: not_example '{text}' of pattern '{p.id}' raises an alert through it; "
-                    "narrow the pattern, or add the phrase to 'idioms:' if it is a figure of speech"
-                )
-    return problems
 
 
 def _split_problem(problem: str) -> tuple[str, int, str]:
@@ -444,7 +407,8 @@ def _line_of_node(node: Any, default: int) -> int:
         return default
 
 
-def _load(path: str | os.PathLike) -> tuple[Lexicon | None, list[str]]:
+def read_lexicon(path: str | os.PathLike) -> tuple[Lexicon | None, list[str]]:
+    """The lexicon (None if its structure is unsound) and every problem in it, as text."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError
 

@@ -14,8 +14,8 @@ from typing import List, Optional, Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from coach.db.models import RotaEntry, Site, Staff
-from coach.participants import IdentityVault, ensure_site
+from coach.core.db.models import RotaEntry, Site, Staff
+from coach.core.identity import IdentityVault, ensure_site
 
 ROLES = ("facilitator", "iss", "supervisor")
 PHONE_RE = re.compile(r"^\+[1-9]\d{7,14}$")

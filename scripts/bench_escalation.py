@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coach.db import upgrade  # noqa: E402
-from coach.runner import Stack, train  # noqa: E402
-from coach.settings import load_settings  # noqa: E402
+from coach.core.db import upgrade  # noqa: E402
+from coach.app.runner import Stack, train  # noqa: E402
+from coach.core.settings import load_settings  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI, make_text_update  # noqa: E402
 

@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coach.runner import bin_path  # noqa: E402
+from coach.app.runner import bin_path  # noqa: E402
 
 
 def main() -> int:

@@ -58,9 +58,9 @@ def main() -> int:
             tracker_store = "sqlite"
     if tracker_store == "sqlite":
         tracker_store = f"sqlite:///{home / 'tracker.db'}"
-    from coach import programme as cal
+    from coach.programme import calendar as cal
 
-    now_local = cal.utc_to_local(__import__("coach.db.models", fromlist=["utcnow"]).utcnow())
+    now_local = cal.utc_to_local(__import__("coach.core.db.models", fromlist=["utcnow"]).utcnow())
     nudge = (now_local - timedelta(minutes=1)).strftime("%H:%M")
     os.environ.update(dict(
         COACH_ENV="test", COACH_HOME=str(home), DATABASE_URL=f"sqlite:///{home / 'coach.db'}",
@@ -70,13 +70,14 @@ def main() -> int:
         COACH_AUTO_ENROL="false", SCHEDULE_NUDGE_TIME=nudge, SCHEDULE_QUIET_START="00:00", SCHEDULE_QUIET_END="00:00",
         RATE_TELEGRAM_PER_SECOND=str(args.rate), WORKER_POLL_SECONDS="1",
     ))
-    from coach.content.cache import content_cache
-    from coach.db import session_scope, upgrade
-    from coach.db.models import ScheduledMessage, utcnow
-    from coach.participants import IdentityVault, enrol, link_identity
-    from coach.runner import Stack, train
-    from coach.schedule import plan
-    from coach.settings import get_settings
+    from coach.programme.content.cache import content_cache
+    from coach.core.db import session_scope, upgrade
+    from coach.core.db.models import ScheduledMessage, utcnow
+    from coach.core.identity import IdentityVault, link_identity
+    from coach.programme.enrolment import enrol
+    from coach.app.runner import Stack, train
+    from coach.programme.schedule import plan
+    from coach.core.settings import get_settings
     from sqlalchemy import func, select
 
     settings = get_settings()

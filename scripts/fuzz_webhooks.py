@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from coach.db import make_engine  # noqa: E402
-from coach.db.models import InboundMessage  # noqa: E402
+from coach.core.db import make_engine  # noqa: E402
+from coach.core.db.models import InboundMessage  # noqa: E402
 
 ALPHABET = string.printable + "éü’“”—…😀\u0000\u200b"
 
@@ -172,9 +172,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
-    from coach.db import upgrade
-    from coach.runner import Stack, train
-    from coach.settings import load_settings
+    from coach.core.db import upgrade
+    from coach.app.runner import Stack, train
+    from coach.core.settings import load_settings
     from tests.conftest import free_port
     from tests.fakes.telegram_api import FakeTelegramAPI
     from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilioAPI

@@ -37,9 +37,9 @@ def free_port() -> int:
 
 
 def _reset_caches() -> None:
-    from coach.content.cache import reset_content_cache
-    from coach.db.engine import dispose_engines
-    from coach.settings import reset_settings_cache
+    from coach.programme.content.cache import reset_content_cache
+    from coach.core.db.engine import dispose_engines
+    from coach.core.settings import reset_settings_cache
 
     reset_settings_cache()
     dispose_engines()
@@ -49,8 +49,8 @@ def _reset_caches() -> None:
 @pytest.fixture
 def app(tmp_path, monkeypatch) -> App:
     """Settings and a migrated SQLite app database in tmp_path, for code that uses get_settings()."""
-    from coach.db import upgrade
-    from coach.settings import get_settings
+    from coach.core.db import upgrade
+    from coach.core.settings import get_settings
 
     home = tmp_path / "coach-home"
     url = f"sqlite:///{home / 'coach.db'}"

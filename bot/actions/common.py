@@ -14,11 +14,11 @@ from typing import Callable, List
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from coach.content.cache import content_cache
-from coach.engine import Coach, Reply
-from coach.participants import touch
-from coach.store import SqlStore, UnknownParticipant
-from coach.db import session_scope
+from coach.programme.content.cache import content_cache
+from coach.programme.engine import Coach, Reply
+from coach.programme.enrolment import touch
+from coach.programme.store import SqlStore, UnknownParticipant
+from coach.core.db import session_scope
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.common import run_engine
-from coach.content.cache import content_cache
+from coach.programme.content.cache import content_cache
 
 
 class ActionHelp(Action):

@@ -14,12 +14,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.common import latest_text
-from coach import programme as cal
-from coach.content.cache import content_cache
-from coach.content.render import render
-from coach.db import session_scope
-from coach.db.models import Participant
-from coach.preferences import DAY_NAMES, apply_change, describe, parse_preference, say_time
+from coach.programme import calendar as cal
+from coach.programme.content.cache import content_cache
+from coach.core.text.render import render
+from coach.core.db import session_scope
+from coach.core.db.models import Participant
+from coach.programme.preferences import DAY_NAMES, apply_change, describe, parse_preference, say_time
 
 
 def _set(pid: str, text: str) -> str:
@@ -46,7 +46,7 @@ def _set(pid: str, text: str) -> str:
 
 
 def get_default(name: str) -> str:
-    from coach.settings import get_settings
+    from coach.core.settings import get_settings
 
     return getattr(get_settings(), f"schedule_{name}")
 

@@ -17,12 +17,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.common import latest_text
-from coach.answers import parse_yes_no
-from coach.content.cache import content_cache
-from coach.db import session_scope
-from coach.db.models import Alert, Participant
-from coach.engine import Coach
-from coach.store import SqlStore
+from coach.programme.answers import parse_yes_no
+from coach.programme.content.cache import content_cache
+from coach.core.db import session_scope
+from coach.core.db.models import Alert, Participant
+from coach.programme.engine import Coach
+from coach.programme.store import SqlStore
 from escalation.alerts import Signal, audit, find_alert_for_message, queue_round, raise_alert
 
 
@@ -77,7 +77,7 @@ def _record_answer(pid: str, safe: Optional[bool]) -> None:
     """His answer is on the alert already (as a follow-up); 'not safe' also makes it urgent now."""
     if safe is not False:
         return
-    from coach.settings import get_settings
+    from coach.core.settings import get_settings
 
     with session_scope() as s:
         alert = s.execute(select(Alert).where(Alert.participant_id == pid, Alert.status == "open")

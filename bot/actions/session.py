@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.common import latest_intent, latest_text, run_engine
-from coach.answers import WORD_NUMBERS
+from coach.programme.answers import WORD_NUMBERS
 
 WEEK_RE = re.compile(r"\bweek\s*(\d{1,2}|[a-z]+)\b", re.I)
 

@@ -32,11 +32,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.channels.ingress import Ingress, new_message_id
-from coach.content.cache import content_cache
-from coach.db import session_scope
-from coach.db.models import ChannelIdentity, InboundMessage, Participant, utcnow
-from coach.enrolment import allowed, is_help, is_start, is_stop, join_code_in, opt_in, opt_out, redeem
-from coach.participants import find_participant
+from coach.programme.content.cache import content_cache
+from coach.core.db import session_scope
+from coach.core.db.models import ChannelIdentity, InboundMessage, Participant, utcnow
+from coach.programme.enrolment import allowed, is_help, is_start, is_stop, join_code_in, opt_in, opt_out, redeem
+from coach.core.identity import find_participant
 from escalation.alerts import AckError, acknowledge, staff_by_contact
 from escalation.cache import get_detector
 
@@ -79,7 +79,7 @@ class WebhookChannel(InputChannel):
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WebhookChannel":
         import dataclasses
 
-        from coach.settings import get_settings
+        from coach.core.settings import get_settings
 
         settings = get_settings()
         overrides = {cls.CREDENTIALS[k]: str(v) for k, v in (credentials or {}).items()
@@ -249,7 +249,7 @@ class WebhookChannel(InputChannel):
         await self._say(inbound.sender, ["Staff commands: ACK <code> to acknowledge an alert, INFO <code> for details."])
 
     def _staff_ack(self, staff_id: int, code: str, templates: Dict[str, str]) -> str:
-        from coach.content.render import render
+        from coach.core.text.render import render
 
         try:
             with session_scope() as s:
@@ -260,7 +260,7 @@ class WebhookChannel(InputChannel):
             return templates["ack_unknown"]
 
     def _staff_info(self, code: str, templates: Dict[str, str]) -> str:
-        from coach.db.models import Alert, AlertEvent, Site
+        from coach.core.db.models import Alert, AlertEvent, Site
         from escalation.notify import AlertView, format_info, split_followups
 
         with session_scope() as s:

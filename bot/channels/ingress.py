@@ -19,12 +19,13 @@ from typing import List, Optional, Set
 
 from rasa.shared.core.events import BotUttered, UserUttered
 
-from coach.content.cache import content_cache
-from coach.db import session_scope
-from coach.db.models import Participant
-from coach.participants import IdentityVault, enrol, find_participant, is_participant_id, link_identity
-from coach.programme import start_for_week, uk_today
-from coach.settings import Settings, get_settings
+from coach.programme.content.cache import content_cache
+from coach.core.db import session_scope
+from coach.core.db.models import Participant
+from coach.core.identity import IdentityVault, find_participant, is_participant_id, link_identity
+from coach.programme.enrolment import enrol
+from coach.programme.calendar import start_for_week, uk_today
+from coach.core.settings import Settings, get_settings
 
 from escalation.alerts import Signal, add_followup, raise_alert
 from escalation.cache import get_detector
@@ -115,7 +116,7 @@ class Ingress:
     def _dispatch_soon(self, alert_id: int) -> Optional[asyncio.Task]:
         """Send now, as a task (the worker is the safety net if this process dies)."""
         if self._dispatcher is None:
-            from coach.worker import make_dispatcher
+            from coach.app.worker import make_dispatcher
 
             self._dispatcher = make_dispatcher(self.settings, actor="rasa")
         if not self._dispatcher.notifiers:

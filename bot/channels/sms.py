@@ -26,7 +26,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.base import BadRequest, Inbound, WebhookChannel, deliverable_to, record_opt_out
-from coach.sms import segment_count, split_for_sms
+from coach.core.text.sms import segment_count, split_for_sms
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class SmsInput(WebhookChannel):
 
     def client(self):
         if self._client is None:
-            from coach.providers import twilio_client
+            from coach.messaging.sms import twilio_client
 
             self._client = twilio_client(self.settings)
         return self._client
@@ -143,7 +143,7 @@ class SmsInput(WebhookChannel):
     def limiter(self):
         """Segments per second from our number (RATE_SMS_SEGMENTS_PER_SECOND; a UK long code: 1)."""
         if self._limiter is None:
-            from coach.schedule import RateLimiter
+            from coach.core.ratelimit import RateLimiter
 
             self._limiter = RateLimiter(self.settings.rate_sms_segments_per_second, burst=2)
         return self._limiter

@@ -18,7 +18,6 @@ import asyncio
 import hmac
 import json
 import logging
-import time
 from typing import Any, Dict, List, Optional, Sequence, Text
 
 from rasa.core.channels.channel import OutputChannel
@@ -26,6 +25,7 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from coach.core.ratelimit import ChatPacer
 from bot.channels.base import BadRequest, Inbound, WebhookChannel, deliverable_to, record_opt_out
 
 log = logging.getLogger(__name__)
@@ -33,24 +33,6 @@ log = logging.getLogger(__name__)
 MAX_TELEGRAM_TEXT = 4000  # Telegram allows 4096; leave room
 NON_TEXT_KEYS = ("sticker", "photo", "voice", "video", "video_note", "audio", "document", "animation",
                  "location", "contact", "venue", "poll", "dice")
-
-
-class ChatPacer:
-    """At most one message per second to each chat (Telegram's limit for private chats)."""
-
-    def __init__(self, interval: float = 1.0):
-        self.interval = interval
-        self._next: Dict[str, float] = {}
-        self._locks: Dict[str, asyncio.Lock] = {}
-
-    async def wait(self, chat_id: str) -> None:
-        lock = self._locks.setdefault(chat_id, asyncio.Lock())
-        async with lock:
-            now = time.monotonic()
-            ready = self._next.get(chat_id, 0.0)
-            if ready > now:
-                await asyncio.sleep(ready - now)
-            self._next[chat_id] = max(now, ready) + self.interval
 
 
 def _chunks(text: str) -> List[str]:
@@ -112,14 +94,14 @@ class TelegramInput(WebhookChannel):
     def limiter(self):
         """All chats together: RATE_TELEGRAM_PER_SECOND (Telegram allows about 30 a second)."""
         if self._limiter is None:
-            from coach.schedule import RateLimiter
+            from coach.core.ratelimit import RateLimiter
 
             self._limiter = RateLimiter(self.settings.rate_telegram_per_second)
         return self._limiter
 
     async def bot(self):
         if self._bot is None:
-            from coach.providers import telegram_bot
+            from coach.messaging.telegram import telegram_bot
 
             self._bot = telegram_bot(self.settings)
         if not self._bot_ready:
@@ -242,18 +224,3 @@ class TelegramInput(WebhookChannel):
     def make_output_channel(self) -> OutputChannel:
         return TelegramOutput(self)
 
-
-async def set_webhook(settings, url: Optional[str] = None) -> str:
-    """Register ``PUBLIC_BASE_URL/webhooks/telegram/webhook`` with the secret token."""
-    from coach.providers import telegram_bot
-
-    if not settings.telegram_webhook_secret:
-        raise RuntimeError("set TELEGRAM_WEBHOOK_SECRET first (1-256 characters: A-Z a-z 0-9 _ -)")
-    url = url or f"{settings.public_base_url}/webhooks/telegram/webhook"
-    if not url.startswith("https://") and "127.0.0.1" not in url and "localhost" not in url:
-        raise RuntimeError("Telegram only calls https:// webhooks: set PUBLIC_BASE_URL to your https address")
-    bot = telegram_bot(settings)
-    async with bot:
-        await bot.set_webhook(url=url, secret_token=settings.telegram_webhook_secret,
-                              allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"])
-    return url

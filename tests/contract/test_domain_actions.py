@@ -12,7 +12,7 @@ from rasa_sdk import Action
 from rasa_sdk.forms import FormValidationAction
 
 import bot.actions
-from coach.content.loader import REQUIRED_INTENTS, load_content
+from coach.programme.content.loader import REQUIRED_INTENTS, load_content
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from coach.content.build import stale_outputs
-from coach.content.loader import check_content, load_content
-from coach.content.model import MESSAGE_PLACEHOLDERS
+from coach.programme.content.build import stale_outputs
+from coach.programme.content.loader import check_content, load_content
+from coach.programme.content.model import MESSAGE_PLACEHOLDERS
 
 ROOT = Path(__file__).resolve().parents[2]
 

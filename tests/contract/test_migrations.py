@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from coach.db import make_engine, upgrade
-from coach.db.models import Base
+from coach.core.db import make_engine, upgrade
+from coach.core.db.models import Base
 
 
 def test_migrations_match_models(tmp_path):

@@ -10,9 +10,9 @@ import asyncio
 import os
 import sys
 
-from coach.content.cache import content_cache
-from coach.schedule import Scheduler, SendResult
-from coach.settings import get_settings
+from coach.programme.content.cache import content_cache
+from coach.programme.schedule import Scheduler, SendResult
+from coach.core.settings import get_settings
 from escalation.dispatch import Dispatcher
 
 

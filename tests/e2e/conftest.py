@@ -11,9 +11,9 @@ from tests.conftest import ROOT, free_port
 
 @pytest.fixture(scope="module")
 def stack_settings(tmp_path_factory):
-    from coach.db import upgrade
-    from coach.runner import train
-    from coach.settings import load_settings
+    from coach.core.db import upgrade
+    from coach.app.runner import train
+    from coach.core.settings import load_settings
 
     home = tmp_path_factory.mktemp("e2e-home")
     env = dict(os.environ)

@@ -17,11 +17,11 @@ import urllib.request
 import pytest
 from sqlalchemy import func, select
 
-from coach.content.loader import load_content
-from coach.db import make_engine, upgrade
-from coach.db.models import Alert, AlertNotification, InboundMessage, Participant, SessionProgress
-from coach.runner import Stack, train
-from coach.settings import load_settings
+from coach.programme.content.loader import load_content
+from coach.core.db import make_engine, upgrade
+from coach.core.db.models import Alert, AlertNotification, InboundMessage, Participant, SessionProgress
+from coach.app.runner import Stack, train
+from coach.core.settings import load_settings
 from tests.conftest import ROOT, free_port
 from tests.fakes.telegram_api import (
     FakeTelegramAPI, make_callback_update, make_edited_message_update, make_sticker_update, make_text_update,

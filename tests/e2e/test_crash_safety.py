@@ -25,11 +25,12 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from coach.db import session_scope, upgrade
-from coach.db.engine import dispose_engines
-from coach.db.models import Alert, AlertNotification
-from coach.participants import IdentityVault, enrol
-from coach.settings import load_settings, reset_settings_cache
+from coach.core.db import session_scope, upgrade
+from coach.core.db.engine import dispose_engines
+from coach.core.db.models import Alert, AlertNotification
+from coach.core.identity import IdentityVault
+from coach.programme.enrolment import enrol
+from coach.core.settings import load_settings, reset_settings_cache
 from escalation.alerts import Signal, raise_alert
 from escalation.staff import add_staff
 from tests.conftest import ROOT

@@ -18,10 +18,10 @@ import urllib.request
 import pytest
 from sqlalchemy import select
 
-from coach.content.loader import load_content
-from coach.db import make_engine
-from coach.db.models import Answer, Checkin, SessionProgress
-from coach.runner import Stack
+from coach.programme.content.loader import load_content
+from coach.core.db import make_engine
+from coach.core.db.models import Answer, Checkin, SessionProgress
+from coach.app.runner import Stack
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

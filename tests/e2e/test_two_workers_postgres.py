@@ -15,11 +15,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from coach.db import session_scope, upgrade
-from coach.db.engine import dispose_engines
-from coach.db.models import ScheduledMessage, utcnow
-from coach.participants import IdentityVault, enrol, link_identity
-from coach.settings import get_settings, reset_settings_cache
+from coach.core.db import session_scope, upgrade
+from coach.core.db.engine import dispose_engines
+from coach.core.db.models import ScheduledMessage, utcnow
+from coach.core.identity import IdentityVault, link_identity
+from coach.programme.enrolment import enrol
+from coach.core.settings import get_settings, reset_settings_cache
 from escalation.alerts import Signal, raise_alert
 from escalation.staff import add_staff
 from tests.conftest import ROOT

@@ -1,0 +1,162 @@
+"""His reminder preferences, from what he types ("remind me Tuesdays at 7pm").
+
+Pure parsing plus the database write. Understood:
+
+- a day and/or time for reminders: "remind me tuesdays at 7pm", "text me on fri", "at half 7",
+  "make it 19:30", "mondays";
+- quiet hours: "don't text me after 10pm", "not before 9am", "quiet hours 10pm to 8am",
+  "no messages between 22:00 and 07:30";
+- a pause: "no reminders this week", "pause reminders for 2 weeks", "reminders back on".
+
+    change = parse_preference("remind me tuesdays at 7pm")   # Change(weekday=1, time="19:00")
+    apply_change(session, pid, change, today)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Optional
+
+from sqlalchemy.orm import Session
+
+from coach.core.db.models import Preferences, utcnow
+
+DAYS = {"monday": 0, "mon": 0, "tuesday": 1, "tues": 1, "tue": 1, "wednesday": 2, "wed": 2, "weds": 2,
+        "thursday": 3, "thurs": 3, "thur": 3, "thu": 3, "friday": 4, "fri": 4, "saturday": 5, "sat": 5,
+        "sunday": 6, "sun": 6}
+DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+         "ten": 10, "eleven": 11, "twelve": 12}
+MAX_PAUSE_WEEKS = 4
+
+_TIME = (r"(?:(?P<half>half\s+)?(?P<h>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+         r"(?:[:.](?P<m>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)?|(?P<noon>noon|midday))")
+
+
+@dataclass(frozen=True)
+class Change:
+    weekday: Optional[int] = None
+    time: Optional[str] = None  # "19:00"
+    quiet_start: Optional[str] = None
+    quiet_end: Optional[str] = None
+    pause_days: Optional[int] = None
+    resume: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return self == Change()
+
+
+def _time(m: re.Match, evening_default: bool = True) -> Optional[str]:
+    if m.group("noon"):
+        return "12:00"
+    raw = m.group("h")
+    h = int(raw) if raw.isdigit() else WORDS[raw]
+    minutes = int(m.group("m") or 0)
+    if m.group("half"):
+        minutes = 30
+    ampm = (m.group("ampm") or "").replace(".", "")
+    if h > 23 or minutes > 59:
+        return None
+    if ampm == "pm" and h < 12:
+        h += 12
+    elif ampm == "am" and h == 12:
+        h = 0
+    elif not ampm and h <= 12 and evening_default and 1 <= h <= 8:
+        h += 12  # "at 7" means 7pm for a reminder: nobody wants a 7am nudge by default
+    return f"{h:02d}:{minutes:02d}"
+
+
+def _times(text: str):
+    return list(re.finditer(rf"(?<![\w:]){_TIME}(?![\w:])", text))
+
+
+def parse_preference(text: str) -> Change:
+    t = " " + re.sub(r"\s+", " ", (text or "").lower().replace("'", "").replace("’", "")) + " "
+    if re.search(r"\b(reminders?|texts|messages|nudges)\s+(back on|on again|again)\b|\b(start|turn on|resume)\s+(the\s+)?reminders?\b", t):
+        return Change(resume=True)
+    pause = re.search(r"\b(no|pause|stop|skip|hold)\b[^.]*?\b(reminders?|nudges|texts|messages)\b[^.]*?"
+                      r"\b(this week|for a week|a week|for (\d+|one|two|three|four) (weeks?|days?))\b", t)
+    if pause:
+        amount, unit = pause.group(4), pause.group(5)
+        if amount:
+            n = int(amount) if amount.isdigit() else WORDS[amount]
+            days = n * 7 if unit.startswith("week") else n
+        else:
+            days = 7
+        return Change(pause_days=max(1, min(days, MAX_PAUSE_WEEKS * 7)))
+    between = re.search(rf"\b(?:between|from|quiet hours?)\s+{_TIME}\s*(?:and|to|till|until|-)\s*(?P<rest>.*)", t)
+    if between and re.search(r"\b(quiet|no (texts|messages|reminders)|dont (text|message))\b", t):
+        first = _times(t[between.start():])
+        if len(first) >= 2:
+            start, end = _time(first[0]), _time(first[1], evening_default=False)
+            if start and end:
+                return Change(quiet_start=start, quiet_end=end)
+    after = re.search(rf"\b(?:dont|do not|no)\s+(?:text|message|remind|contact)?\w*\s*(?:me\s+)?(?:messages\s+|texts\s+)?after\s+{_TIME}", t)
+    if after:
+        start = _time(after)
+        if start:
+            return Change(quiet_start=start)
+    before = re.search(rf"\b(?:not|dont|do not|no)\b[^.]*?\bbefore\s+{_TIME}", t)
+    if before:
+        end = _time(before, evening_default=False)
+        if end:
+            return Change(quiet_end=end)
+    weekday = None
+    for word in re.findall(r"[a-z]+", t):
+        base = word[:-1] if word.endswith("s") and word[:-1] in DAYS else word
+        if base in DAYS:
+            weekday = DAYS[base]
+            break
+    clock = None
+    found = [m for m in _times(t) if m.group("ampm") or m.group("m") or m.group("half") or m.group("noon")
+             or re.search(r"\b(at|for|by|around|about|make it)\s*$", t[:m.start()])]
+    if found:
+        clock = _time(found[0])
+    if weekday is None and clock is None:
+        return Change()
+    return Change(weekday=weekday, time=clock)
+
+
+def describe(change: Change) -> str:
+    """'on Tuesdays at 7pm' - for the confirmation."""
+    parts = []
+    if change.weekday is not None:
+        parts.append(f"on {DAY_NAMES[change.weekday]}s")
+    if change.time:
+        parts.append(f"at {say_time(change.time)}")
+    return " ".join(parts)
+
+
+def say_time(hhmm: str) -> str:
+    h, m = (int(x) for x in hhmm.split(":"))
+    suffix = "am" if h < 12 else "pm"
+    h12 = h % 12 or 12
+    return f"{h12}{suffix}" if m == 0 else f"{h12}.{m:02d}{suffix}"
+
+
+def apply_change(s: Session, pid: str, change: Change, today: date) -> Preferences:
+    prefs = s.get(Preferences, pid)
+    if prefs is None:
+        prefs = Preferences(participant_id=pid)
+        s.add(prefs)
+    if change.resume:
+        prefs.paused_until = None
+    if change.pause_days:
+        prefs.paused_until = today + timedelta(days=change.pause_days - 1)
+    if change.weekday is not None:
+        prefs.nudge_weekday = change.weekday
+    if change.time:
+        prefs.nudge_time = change.time
+    if change.quiet_start:
+        prefs.quiet_start = change.quiet_start
+    if change.quiet_end:
+        prefs.quiet_end = change.quiet_end
+    prefs.updated_at = utcnow()
+    s.flush()
+    return prefs
+
+
+

@@ -1,0 +1,170 @@
+"""Actions with trackers built inline, against a fresh app database (see tests/conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from bot.actions.digressions import ActionFallback, ActionHelp, ActionOpenToolkit, ActionPause, ActionProgress, ActionRepeatLast
+from bot.actions.session import ActionBegin, ActionFlowDone, AskFlowAnswer, ValidateFlowForm, requested_week
+from coach.programme.content.cache import content_cache
+from coach.core.db import session_scope
+from coach.core.db.models import Answer, Checkin, SessionProgress
+from coach.programme.enrolment import enrol
+from coach.programme.calendar import start_for_week, uk_today
+
+
+def tracker(pid: str, text: str = "", intent: str = "", events=None, active_loop=None) -> Tracker:
+    return Tracker(
+        sender_id=pid, slots={}, latest_message={"text": text, "intent": {"name": intent, "confidence": 1.0}},
+        events=events or [], paused=False, followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {}, latest_action_name="action_listen",
+    )
+
+
+def run(action, t: Tracker):
+    d = CollectingDispatcher()
+    events = asyncio.run(action.run(d, t, {}))
+    return d, events
+
+
+def texts(d: CollectingDispatcher):
+    return [m["text"] for m in d.messages]
+
+
+def make_participant(week: int = 1) -> str:
+    programme = content_cache().get().programme
+    with session_scope() as s:
+        return enrol(s, site="test", start=start_for_week(programme, week, uk_today())).id
+
+
+def answer(pid: str, text: str, intent: str = "inform"):
+    d = CollectingDispatcher()
+    result = asyncio.run(ValidateFlowForm().validate_flow_answer(text, d, tracker(pid, text, intent, active_loop="flow_form"), {}))
+    return d, result
+
+
+def test_begin_starts_this_weeks_session_and_ask_sends_the_first_question(app):
+    pid = make_participant(week=1)
+    d, events = run(ActionBegin(), tracker(pid, "hi", "greet"))
+    assert SlotSet("has_flow", True) in events
+    assert any("week 1" in t for t in texts(d))
+    d, _ = run(AskFlowAnswer(), tracker(pid))
+    assert any("mood" in t for t in texts(d))
+
+
+def test_answers_are_stored_and_bad_numbers_reask(app):
+    pid = make_participant(week=1)
+    run(ActionBegin(), tracker(pid, "hi", "greet"))
+    run(AskFlowAnswer(), tracker(pid))
+    d, result = answer(pid, "11", "number")
+    assert result == {"flow_answer": None}
+    assert "0 to 10" in texts(d)[0]
+    d, result = answer(pid, "6", "number")
+    assert result == {"flow_answer": None} and texts(d) == []
+    with session_scope() as s:
+        row = s.execute(select(Checkin).where(Checkin.participant_id == pid)).scalar_one()
+        assert row.mood == 6 and row.week == 1
+
+
+def test_whole_session_completes_and_form_ends(app):
+    pid = make_participant(week=1)
+    run(ActionBegin(), tracker(pid, "hi", "greet"))
+    content = content_cache().get()
+    flow = content.sessions[1]
+    replies = {"number": "5", "yesno": "y", "quiz": None, "choice": None, "question": "  my own words  ", "message": "ok"}
+    result = {"flow_answer": None}
+    for _ in range(60):
+        run(AskFlowAnswer(), tracker(pid))
+        with session_scope() as s:
+            state = s.execute(select(SessionProgress).where(SessionProgress.participant_id == pid)).scalar_one()
+            step = flow.step(state.current_step) if state.current_step else None
+        if step is None:
+            break
+        text = replies[step.type] or step.options[0].key
+        d, result = answer(pid, text)
+        if result == {"flow_answer": "done"}:
+            break
+    assert result == {"flow_answer": "done"}
+    assert "coaching" in texts(d)[-1].lower()
+    with session_scope() as s:
+        progress = s.execute(select(SessionProgress).where(SessionProgress.participant_id == pid)).scalar_one()
+        assert progress.completed_at is not None
+        stored = s.execute(select(Answer.text).where(Answer.participant_id == pid)).scalars().all()
+        assert "my own words" in stored  # stored as given (he typed it with spaces around)
+    _, events = run(ActionFlowDone(), tracker(pid))
+    assert SlotSet("has_flow", False) in events
+
+
+def test_help_and_progress_mid_session_then_back_to_the_question(app):
+    pid = make_participant(week=1)
+    run(ActionBegin(), tracker(pid, "hi", "greet"))
+    run(AskFlowAnswer(), tracker(pid))
+    d, _ = run(ActionHelp(), tracker(pid, "help", "help"))
+    assert any("999" in t for t in texts(d))
+    d, _ = run(ActionProgress(), tracker(pid, "where", "ask_progress"))
+    assert "question 1 of" in texts(d)[0]
+    d, _ = run(AskFlowAnswer(), tracker(pid))
+    assert texts(d)[0].startswith("Back to") and "mood" in texts(d)[1]
+
+
+def test_toolkit_opens_then_session_resumes(app):
+    pid = make_participant(week=1)
+    run(ActionBegin(), tracker(pid, "hi", "greet"))
+    run(AskFlowAnswer(), tracker(pid))
+    _, events = run(ActionOpenToolkit(), tracker(pid, "im struggling", "toolkit"))
+    assert SlotSet("has_flow", True) in events
+    d, _ = run(AskFlowAnswer(), tracker(pid))
+    assert "1 Slow breathing" in texts(d)[0]
+    d, result = answer(pid, "5")  # who to call: messages only, then back
+    d2, _ = run(AskFlowAnswer(), tracker(pid))
+    said = texts(d) + texts(d2)
+    assert any("116 123" in t for t in said)
+    assert any("mood" in t for t in said)
+
+
+def test_pause_then_resume_where_he_left_off(app):
+    pid = make_participant(week=1)
+    run(ActionBegin(), tracker(pid, "hi", "greet"))
+    run(AskFlowAnswer(), tracker(pid))
+    answer(pid, "4", "number")
+    d, events = run(ActionPause(), tracker(pid, "later", "pause"))
+    assert "saved your place" in texts(d)[0]
+    assert SlotSet("has_flow", False) in events
+    d, events = run(ActionBegin(), tracker(pid, "hi", "greet"))
+    assert "Welcome back" in texts(d)[0]
+    d, _ = run(AskFlowAnswer(), tracker(pid))
+    assert "cravings" in texts(d)[0]
+
+
+def test_unknown_participant_is_told_how_to_join(app):
+    d, events = run(ActionBegin(), tracker("P-NOBODY", "hi", "greet"))
+    assert "joining code" in texts(d)[0]
+    assert SlotSet("has_flow", False) in events
+
+
+def test_repeat_last_outside_a_session_resends_the_previous_bot_messages():
+    events = [
+        {"event": "user", "text": "hi"},
+        {"event": "bot", "text": "first"},
+        {"event": "bot", "text": "second"},
+        {"event": "user", "text": "what?"},
+    ]
+    d, _ = run(ActionRepeatLast(), tracker("P-X", "what?", "repeat", events=events))
+    assert texts(d) == ["first", "second"]
+
+
+def test_fallback_says_what_to_do(app):
+    d, _ = run(ActionFallback(), tracker("P-X", "blah", "nlu_fallback"))
+    assert "HELP" in texts(d)[0]
+
+
+def test_requested_week_reads_numbers_and_words():
+    assert requested_week("week 3") == 3
+    assert requested_week("can i do WEEK two") == 2
+    assert requested_week("week twelve") == 12
+    assert requested_week("hello") is None

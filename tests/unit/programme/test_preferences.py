@@ -1,0 +1,63 @@
+"""'Remind me Tuesdays at 7pm': parsing his reminder preferences and storing them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.rhythm import ActionSetReminder
+from coach.core.db import session_scope
+from coach.core.db.models import Preferences
+from coach.programme.enrolment import enrol
+from coach.programme.preferences import Change, parse_preference
+
+
+@pytest.mark.parametrize("text, change", [
+    ("remind me Tuesdays at 7pm", Change(weekday=1, time="19:00")),
+    ("text me on fri", Change(weekday=4)),
+    ("at half 7", Change(time="19:30")),
+    ("make it 19:30", Change(time="19:30")),
+    ("remind me at 8", Change(time="20:00")),
+    ("can you remind me sundays about 6", Change(weekday=6, time="18:00")),
+    ("remind me mondays at 9am", Change(weekday=0, time="09:00")),
+    ("dont text me after 10pm", Change(quiet_start="22:00")),
+    ("not before 9am please", Change(quiet_end="09:00")),
+    ("quiet hours 10pm to 8am", Change(quiet_start="22:00", quiet_end="08:00")),
+    ("no messages between 22:00 and 07:30", Change(quiet_start="22:00", quiet_end="07:30")),
+    ("no reminders this week", Change(pause_days=7)),
+    ("pause reminders for 2 weeks", Change(pause_days=14)),
+    ("no reminders for 10 weeks", Change(pause_days=28)),  # at most 4 weeks
+    ("reminders back on", Change(resume=True)),
+])
+def test_parses(text, change):
+    assert parse_preference(text) == change
+
+
+@pytest.mark.parametrize("text", ["hello", "i had 7 days off the drink", "6", "my mood is 4 out of 10", ""])
+def test_leaves_other_messages_alone(text):
+    assert parse_preference(text).empty
+
+
+def run(pid, text):
+    d = CollectingDispatcher()
+    t = Tracker(sender_id=pid, slots={}, latest_message={"text": text, "intent": {"name": "set_reminder"}},
+                events=[], paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen")
+    asyncio.run(ActionSetReminder().run(d, t, {}))
+    return d.messages[0]["text"]
+
+
+def test_the_action_stores_and_confirms(app):
+    with session_scope() as s:
+        pid = enrol(s, site="north", start=date(2026, 1, 5)).id
+    assert run(pid, "remind me tuesdays at 7pm") == "OK. I'll send your reminders on Tuesdays at 7pm."
+    assert "between 10pm and" in run(pid, "dont text me after 10pm")
+    assert "No reminders until after" in run(pid, "no reminders this week")
+    assert "Tell me a day and time" in run(pid, "whenever")
+    with session_scope() as s:
+        prefs = s.get(Preferences, pid)
+        assert (prefs.nudge_weekday, prefs.nudge_time, prefs.quiet_start) == (1, "19:00", "22:00")
+        assert prefs.paused_until is not None
