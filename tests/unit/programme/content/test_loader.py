@@ -1,4 +1,4 @@
-"""coach/content/loader.py: the real content is clean; each kind of author mistake is reported as
+"""coach/programme/content/loader.py: the real content is clean; each kind of author mistake is reported as
 ``file:line: what is wrong, how to fix it`` with the line of the mistake."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[4]
 
 @pytest.fixture
 def content_dir(tmp_path) -> Path:
-    """A private copy of content/ to break. safety/ is left out: its checks belong to the escalation
-    package and are slow; the loader skips them when safety/lexicon.yml is absent."""
+    """A private copy of content/ to break, without safety/lexicon.yml: the lexicon's checks belong to
+    the escalation package and are slow (the loader never reads it)."""
     copy = tmp_path / "content"
     shutil.copytree(ROOT / "content", copy, ignore=shutil.ignore_patterns("lexicon.yml"))  # the lexicon has its own tests
     return copy
