@@ -29,7 +29,7 @@ import sys
 import time
 from typing import Iterable, Mapping
 
-from escalation.lexicon import CATEGORIES
+from coach.core.risk import CATEGORIES
 
 __all__ = ["evaluate", "format_report", "load_records"]
 
