@@ -11,17 +11,20 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install test test-unit test-safety check-content build-content validate train \
-        test-stories test-e2e chat up worker clean bench-nlu bench-content bench-escalation bench-detector bench-schedule
+.PHONY: help install lint test test-unit test-safety check-content build-content validate train \
+        test-stories test-e2e chat up worker clean bench-nlu bench-content bench-escalation bench-detector \
+        bench-schedule bench-trip layout
 
 help:
 	@echo "make install      create $(VENV) (Python 3.10) with the pinned dependencies"
-	@echo "make test         everything CI runs: content, unit, contract, safety, Rasa data + stories, e2e"
+	@echo "make test         everything CI runs: lint, content, unit, contract, safety, Rasa data + stories, e2e"
+	@echo "make lint         ruff, and import-linter's layer contracts (pyproject.toml)"
 	@echo "make chat         talk to the coach in this terminal (SQLite, no credentials)"
 	@echo "make up           start Rasa + action server + worker for other clients (Ctrl-C stops all)"
 	@echo "make worker       run only the worker (alerts, reminders)"
 	@echo "make train        train the Rasa model if bot/ or content/ changed"
-	@echo "make bench-*      benchmarks: nlu, content, escalation, schedule"
+	@echo "make bench-*      benchmarks: nlu, content, escalation, detector, schedule, trip"
+	@echo "make layout       imports between packages, the largest modules and functions"
 
 $(BIN)/activate:
 	@PY310=$$(scripts/find-python310.sh) || exit 1; \
@@ -34,6 +37,11 @@ install: $(BIN)/activate
 	$(PY) -m pip check
 	$(COACH) db upgrade
 	@echo "Installed. Next: make test, then make chat."
+
+# Style and the layers: imports only point down (coach/__init__.py draws them).
+lint:
+	$(BIN)/ruff check coach escalation bot tests scripts
+	$(BIN)/lint-imports
 
 check-content:
 	$(COACH) content check
@@ -63,7 +71,7 @@ test-stories: train
 test-e2e: train
 	$(PY) -m pytest -q -m "(e2e or slow) and not safety" tests
 
-test: check-content test-unit test-safety validate train test-stories test-e2e
+test: lint check-content test-unit test-safety validate train test-stories test-e2e
 	@echo "All tests passed."
 
 chat:
@@ -92,3 +100,9 @@ bench-detector:
 
 bench-schedule: train
 	$(PY) scripts/bench_schedule.py
+
+bench-trip: train
+	$(PY) scripts/bench_trip.py
+
+layout:
+	$(PY) scripts/layout_report.py

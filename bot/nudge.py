@@ -1,9 +1,21 @@
-"""The worker's way to start a conversation: through Rasa, on his own channel."""
+"""The worker's way to start a conversation: through Rasa, on his own channel.
+
+Nudges are not paced here: Rasa relays each one through its process's Telegram or SMS
+client, whose rate limiter every send shares. This sender only bounds how many requests
+wait in Rasa at once on each channel (a trigger_intent returns once his message has gone),
+so a 10,000-man broadcast never floods Rasa and a staff alert never queues behind more than
+a couple of seconds of nudges.
+
+    sender = RasaSender(settings)
+    result = await sender.send(pid, "telegram", row_id, text)   # SendResult: sent | retry | in_doubt | permanent
+    await sender.delivered(pid, row_id)                          # after a crash: did Rasa get it?
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Optional
+import math
+from typing import Dict, Optional
 
 from coach.programme.schedule import SendResult
 
@@ -16,18 +28,24 @@ class RasaSender:
     the dialogue.
     """
 
-    def __init__(self, settings, timeout: float = 30.0, max_in_flight: int = 64):
+    def __init__(self, settings, timeout: float = 30.0, wait_seconds: float = 2.0):
         import httpx
 
         self.settings = settings
+        # In flight per channel: about ``wait_seconds`` of that channel's sending rate.
+        self.in_flight = {
+            "telegram": max(1, math.ceil(settings.rate_telegram_per_second * wait_seconds)),
+            "sms": max(1, math.ceil(settings.rate_sms_segments_per_second * wait_seconds)),
+        }
+        self.gates: Dict[str, asyncio.Semaphore] = {c: asyncio.Semaphore(n) for c, n in self.in_flight.items()}
+        total = sum(self.in_flight.values()) + 4  # and a few for delivered() checks
         self.client = httpx.AsyncClient(base_url=settings.rasa_url, timeout=timeout,
-                                        limits=httpx.Limits(max_connections=max_in_flight))
-        self.gate = asyncio.Semaphore(max_in_flight)
+                                        limits=httpx.Limits(max_connections=total))
 
     async def send(self, pid: str, channel: str, message_id: int, text: str) -> SendResult:
         import httpx
 
-        async with self.gate:
+        async with self.gates.get(channel) or self.gates["telegram"]:
             try:
                 r = await self.client.post(f"/conversations/{pid}/trigger_intent",
                                            params={"output_channel": channel, "token": self.settings.rasa_auth_token},

@@ -13,7 +13,6 @@ nothing recorded is forgotten. One inbound message raises at most one alert
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, List, Optional, Sequence
 
@@ -22,25 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coach.core.db.models import Alert, AlertEvent, AlertNotification, Participant, RotaEntry, Staff, utcnow
+from coach.core.risk import ISS_CATEGORIES
+from escalation.risk import Signal
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
-ISS_CATEGORIES = {"harm_to_partner", "harm_to_child", "unclassified"}
-CATEGORIES = ("suicide_self_harm", "harm_to_partner", "harm_to_child", "harm_to_others", "substance_emergency")
+FIRST_ROUND = 0
 FOLLOWUP_WINDOW = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class Signal:
-    """What raised the alert (the detector's output, or the classifier's second opinion)."""
-
-    category: str
-    severity: str
-    matched: Sequence[str]
-    source: str  # detector | classifier
-
-    @classmethod
-    def from_detection(cls, detection) -> "Signal":
-        return cls(detection.category, detection.severity, tuple(detection.matched), "detector")
 
 
 def new_code() -> str:
@@ -64,23 +50,28 @@ def raise_alert(
     context: Sequence[dict] = (),
     actor: str = "system",
     now: Optional[datetime] = None,
+    site_id: Optional[int] = None,
 ) -> Alert:
-    """Create the alert and its first round of notifications, or return the one this message already raised."""
+    """Create the alert and its first round of notifications, or return the one this message already raised.
+
+    ``site_id``: his site, when the caller has his participant row already (saves loading it again)."""
     existing = find_alert_for_message(s, pid, message_id)
     if existing is not None:
         if signal.source != existing.source:
             audit(s, existing.id, "second_signal", actor, source=signal.source, category=signal.category)
         return existing
-    participant = s.get(Participant, pid)
-    if participant is None:
-        raise LookupError(f"no participant {pid}")
+    if site_id is None:
+        participant = s.get(Participant, pid)
+        if participant is None:
+            raise LookupError(f"no participant {pid}")
+        site_id = participant.site_id
     now = now or utcnow()
     for _ in range(10):
         code = new_code()
         if s.execute(select(Alert.id).where(Alert.code == code)).first() is None:
             break
     alert = Alert(
-        code=code, participant_id=pid, site_id=participant.site_id, message_id=message_id,
+        code=code, participant_id=pid, site_id=site_id, message_id=message_id,
         category=signal.category, severity=signal.severity, source=signal.source, text=text,
         matched=list(signal.matched), context=list(context), needs_iss=signal.category in ISS_CATEGORIES,
         status="open", created_at=now, last_round=0, last_round_at=now,
@@ -93,7 +84,8 @@ def raise_alert(
         return find_alert_for_message(s, pid, message_id)
     audit(s, alert.id, "detected", actor, source=signal.source, category=signal.category,
           severity=signal.severity, matched=list(signal.matched))
-    queue_round(s, alert, 0, now=now, actor=actor)
+    # The first round goes to whoever is first on each rota, however many tries each person gets.
+    queue_round(s, alert, FIRST_ROUND, now=now, actor=actor, tries_per_person=1)
     return alert
 
 
@@ -147,13 +139,10 @@ def targets_for_round(s: Session, alert: Alert, round_no: int, tries_per_person:
     return unique
 
 
-def queue_round(s: Session, alert: Alert, round_no: int, now: Optional[datetime] = None, actor: str = "system",
-                tries_per_person: Optional[int] = None) -> int:
-    """Add the outbox rows for ``round_no``. Returns how many were queued."""
-    if tries_per_person is None:
-        from coach.core.settings import get_settings
-
-        tries_per_person = get_settings().alert_tries_per_person
+def queue_round(s: Session, alert: Alert, round_no: int, *, tries_per_person: int, now: Optional[datetime] = None,
+                actor: str = "system") -> int:
+    """Add the outbox rows for ``round_no`` (``ALERT_TRIES_PER_PERSON`` rounds to each person on
+    the rota before the next). Returns how many were queued."""
     now = now or utcnow()
     staff = targets_for_round(s, alert, round_no, tries_per_person, now)
     queued = 0
@@ -171,7 +160,7 @@ def queue_round(s: Session, alert: Alert, round_no: int, now: Optional[datetime]
             queued += 1
     alert.last_round = round_no
     alert.last_round_at = now
-    kind = "queued" if round_no == 0 else "renotify"
+    kind = "queued" if round_no == FIRST_ROUND else "renotify"
     audit(s, alert.id, kind, actor, round=round_no, staff=[p.id for p in staff], notifications=queued)
     if queued == 0:
         audit(s, alert.id, "no_one_to_notify", actor, round=round_no,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Dict, Tuple
 
 from escalation.detector import RiskDetector
 
@@ -18,11 +18,13 @@ _lock = threading.Lock()
 _detectors: Dict[str, Tuple[Tuple[int, int], RiskDetector]] = {}
 
 
-def get_detector(path: Optional[Path] = None) -> RiskDetector:
-    if path is None:
-        from coach.core.settings import get_settings
+def lexicon_path(content_dir: Path) -> Path:
+    """Where authors keep the lexicon inside a content folder."""
+    return Path(content_dir) / "safety" / "lexicon.yml"
 
-        path = get_settings().content_dir / "safety" / "lexicon.yml"
+
+def get_detector(path: Path) -> RiskDetector:
+    """The detector for the lexicon at ``path``, rebuilt when the file changes."""
     key = str(Path(path).resolve())
     st = Path(key).stat()
     sig = (st.st_mtime_ns, st.st_size)

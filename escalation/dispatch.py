@@ -18,7 +18,7 @@ it twice). Instead the alert's next round is queued at once, so nobody waits for
 re-notify timer. An alert is only ever finished by an acknowledgement; until then it keeps
 being re-notified.
 
-    d = Dispatcher(settings, notifiers, content_fn)
+    d = Dispatcher(db, settings, notifiers, templates)
     await d.run_once()                 # the worker calls this in a loop
     await d.dispatch_alert(alert_id)   # the fast path right after an alert is raised
 """
@@ -33,13 +33,13 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from sqlalchemy import func, select
 
-from coach.core.db import session_scope
+from coach.core.db import Database
 from coach.core.db.claims import claim_due
 from coach.core.db.models import Alert, AlertEvent, AlertNotification, Site, Staff, utcnow
 from coach.core.identity import IdentityVault
+from coach.core.notify import Notifier, SendError
 from escalation.alerts import audit, queue_round, targets_for_round
 from escalation.notify import AlertView, format_sms, format_telegram, split_followups
-from coach.core.notify import SendError
 
 log = logging.getLogger(__name__)
 
@@ -56,33 +56,38 @@ class Stats:
 
 
 class Dispatcher:
-    def __init__(self, settings, notifiers: Dict[str, object], templates: Callable[[], Dict[str, str]],
+    def __init__(self, db: Database, settings, notifiers: Dict[str, Notifier], templates: Callable[[], Dict[str, str]],
                  clock: Callable[[], datetime] = utcnow, actor: str = "worker"):
+        self.db = db
         self.settings = settings
         self.notifiers = notifiers
         self.templates = templates
         self.clock = clock
         self.actor = actor
         self.vault = IdentityVault.from_settings(settings)
-        self._started = False
+        self._started: set = set()  # channels whose notifier has started
+        self._down: set = set()  # channels whose notifier could not start on the last try
+        self._templates_loaded = False
 
     # -- claiming ------------------------------------------------------------------------------
 
     def claim(self, limit: int = 10, alert_id: Optional[int] = None) -> Tuple[List[int], str]:
-        """Claim due rows this process can send (its channels); see coach.db.claims."""
-        if not self.notifiers:
+        """Claim due rows this process can send now (its channels, less any that could not start);
+        see coach.core.db.claims."""
+        ready = sorted(set(self.notifiers) - self._down)
+        if not ready:
             return [], ""
         now = self.clock()
-        where = [AlertNotification.next_attempt_at <= now, AlertNotification.channel.in_(sorted(self.notifiers))]
+        where = [AlertNotification.next_attempt_at <= now, AlertNotification.channel.in_(ready)]
         if alert_id is not None:
             where.append(AlertNotification.alert_id == alert_id)
-        return claim_due(AlertNotification, *where, order_by=[AlertNotification.id], limit=limit, now=now)
+        return claim_due(self.db, AlertNotification, *where, order_by=[AlertNotification.id], limit=limit, now=now)
 
     # -- sending -------------------------------------------------------------------------------
 
     def _prepare(self, notification_id: int, token: str):
         """Load what to send and mark the row ``sending`` (committed before the request leaves)."""
-        with session_scope() as s:
+        with self.db.session() as s:
             n = s.get(AlertNotification, notification_id)
             if n is None or n.status != "claimed" or n.claim_token != token:
                 return None  # our lease ran out and someone else has it now
@@ -136,7 +141,7 @@ class Dispatcher:
 
     def _record(self, job: dict, provider_id: Optional[str], error: Optional[SendError], stats: Stats) -> None:
         now = self.clock()
-        with session_scope() as s:
+        with self.db.session() as s:
             n = s.get(AlertNotification, job["id"])
             if n.claim_token != job["token"] or n.status != "sending":
                 return  # our claim expired and was handled by recovery
@@ -191,14 +196,14 @@ class Dispatcher:
 
     def recover_stale_claims(self, stats: Stats) -> None:
         now = self.clock()
-        with session_scope() as s:
+        with self.db.session() as s:
             lease = timedelta(seconds=self.settings.alert_claim_lease_seconds)
             for n in s.execute(select(AlertNotification).where(AlertNotification.status == "claimed",
                                                                AlertNotification.claimed_at < now - lease)).scalars():
                 n.status, n.claim_token = "pending", None  # claimed but never attempted: safe to send
                 n.attempts = max(0, n.attempts - 1)
                 audit(s, n.alert_id, "claim_released", self.actor, notification=n.id)
-        with session_scope() as s:
+        with self.db.session() as s:
             lease = timedelta(seconds=self.settings.alert_claim_lease_seconds)
             stale = s.execute(select(AlertNotification).where(AlertNotification.status == "sending",
                                                               AlertNotification.claimed_at < now - lease)).scalars().all()
@@ -215,7 +220,7 @@ class Dispatcher:
         """Open alerts whose latest round is older than ALERT_RENOTIFY_MINUTES get the next round."""
         now = self.clock()
         wait = timedelta(minutes=self.settings.alert_renotify_minutes)
-        with session_scope() as s:
+        with self.db.session() as s:
             due = s.execute(select(Alert).where(Alert.status == "open", Alert.last_round_at <= now - wait)
                             .order_by(Alert.id)).scalars().all()
             for alert in due:
@@ -226,20 +231,24 @@ class Dispatcher:
     # -- loops -----------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Warm up every notifier (a channel that can't start is left out, and logged)."""
-        if self._started:
-            return
-        await asyncio.to_thread(self.templates)  # content loaded before any row is marked as sending
-        for name, notifier in list(self.notifiers.items()):
-            start = getattr(notifier, "start", None)
-            if start is None:
+        """Warm up every notifier not yet started. A channel that can't start (the provider is
+        unreachable just now) sends nothing this pass, and is tried again on the next one: its
+        alerts wait in the outbox meanwhile, and any other channel carries on."""
+        if not self._templates_loaded:
+            await asyncio.to_thread(self.templates)  # content loaded before any row is marked as sending
+            self._templates_loaded = True
+        for name, notifier in self.notifiers.items():
+            if name in self._started:
                 continue
+            start = getattr(notifier, "start", None)
             try:
-                await start()
-            except Exception:
-                log.exception("the %s notifier could not start; its alerts wait for a process where it can", name)
-                del self.notifiers[name]
-        self._started = True
+                if start is not None:
+                    await start()
+                self._started.add(name)
+                self._down.discard(name)
+            except Exception as exc:
+                self._down.add(name)
+                log.warning("the %s notifier could not start (%s); trying again on the next pass", name, exc)
 
     async def dispatch_alert(self, alert_id: int) -> Stats:
         await self.start()

@@ -1,14 +1,12 @@
-"""Telling staff: message formatting (from content/safety/staff_alerts.yml) and notifiers.
-
-A notifier sends one message and says what happened in terms the dispatcher can act on:
-
-    provider_id = await notifier.send(contact, text, code)     # sent
-    raise SendError(kind="retry", retry_after=2)                # try again later
-    raise SendError(kind="permanent")                           # this contact can't be reached
-    raise SendError(kind="in_doubt")                            # it may have gone: never resend it
+"""What staff are told: alert messages from the templates in content/safety/staff_alerts.yml.
 
 Telegram messages show a neutral first line; the details sit under a spoiler, so a lock
 screen shows nothing sensitive. SMS carries no message text at all (reply INFO <code>).
+Sending is not done here: the dispatcher hands these texts to a ``coach.core.notify.Notifier``.
+
+    view = AlertView(code, participant, site, severity, category, text, context, followups)
+    format_telegram(templates, view, round_no)    # HTML, details under a spoiler
+    format_sms(templates, view, round_no)         # no message text
 """
 
 from __future__ import annotations
@@ -17,17 +15,8 @@ import html
 from dataclasses import dataclass
 from typing import Dict, List, Sequence
 
+from coach.core.risk import LABELS
 from coach.core.text.render import render
-
-
-CATEGORY_LABELS = {
-    "suicide_self_harm": "suicide or self-harm",
-    "harm_to_partner": "partner or ex-partner may be at risk",
-    "harm_to_child": "a child may be at risk",
-    "harm_to_others": "others may be at risk",
-    "substance_emergency": "substance emergency",
-    "unclassified": "unclear (flagged by the language model)",
-}
 
 
 @dataclass(frozen=True)
@@ -51,7 +40,7 @@ class AlertView:
             follow = "Since then he wrote: " + " / ".join(f'"{f[:200]}"' for f in self.followups[-5:])
         return {
             "code": self.code, "participant": self.participant, "site": self.site,
-            "severity": self.severity.upper(), "category": CATEGORY_LABELS.get(self.category, self.category),
+            "severity": self.severity.upper(), "category": LABELS.get(self.category, self.category),
             "text": self.text[:max_text] + ("..." if len(self.text) > max_text else ""),
             "context": context, "followups": follow, "round": round_no,
         }

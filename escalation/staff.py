@@ -112,3 +112,19 @@ def set_rota(s: Session, site: str, role: str, staff_ids: Sequence[int],
 def rota(s: Session, site: str) -> List[RotaEntry]:
     return list(s.execute(select(RotaEntry).join(Site, Site.id == RotaEntry.site_id).where(Site.code == site)
                           .order_by(RotaEntry.role, RotaEntry.starts_at, RotaEntry.position)).scalars())
+
+
+def update_staff(s: Session, vault: IdentityVault, staff_id: int, name: Optional[str] = None,
+                 telegram_chat_id: Optional[str] = None, phone: Optional[str] = None,
+                 notify: Optional[Sequence[str]] = None, active: Optional[bool] = None) -> Optional[Staff]:
+    """Change what is given (contacts and notification choice as ``set_contacts``, name, active);
+    None if there is no staff member ``staff_id``."""
+    person = s.get(Staff, staff_id)
+    if person is None:
+        return None
+    set_contacts(s, vault, person, telegram_chat_id, phone, notify)
+    if name:
+        person.name = name
+    if active is not None:
+        person.active = active
+    return person

@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coach.programme.content.cache import ContentCache  # noqa: E402
 from coach.app.runner import bot_fingerprint  # noqa: E402
+from coach.programme.content.cache import ContentCache  # noqa: E402
 
 
 def main() -> int:

@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coach.core.db import upgrade  # noqa: E402
 from coach.app.runner import Stack, train  # noqa: E402
+from coach.core.db import Database  # noqa: E402
 from coach.core.settings import load_settings  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI, make_text_update  # noqa: E402
@@ -60,7 +60,7 @@ def main() -> int:
                TELEGRAM_BOT_TOKEN="123456:BENCH", TELEGRAM_WEBHOOK_SECRET=SECRET,
                TELEGRAM_API_BASE=f"{fake.url}/bot", COACH_AUTO_ENROL="false", WORKER_POLL_SECONDS="1")
     settings = load_settings(env)
-    upgrade(settings.database_url)
+    Database(settings.database_url).upgrade()
     train(settings, quiet=True)
 
     def cli(*a):

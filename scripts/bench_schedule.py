@@ -70,33 +70,35 @@ def main() -> int:
         COACH_AUTO_ENROL="false", SCHEDULE_NUDGE_TIME=nudge, SCHEDULE_QUIET_START="00:00", SCHEDULE_QUIET_END="00:00",
         RATE_TELEGRAM_PER_SECOND=str(args.rate), WORKER_POLL_SECONDS="1",
     ))
-    from coach.programme.content.cache import content_cache
-    from coach.core.db import session_scope, upgrade
-    from coach.core.db.models import ScheduledMessage, utcnow
-    from coach.core.identity import IdentityVault, link_identity
-    from coach.programme.enrolment import enrol
-    from coach.app.runner import Stack, train
-    from coach.programme.schedule import plan
-    from coach.core.settings import get_settings
     from sqlalchemy import func, select
 
+    from coach.app.runner import Stack, train
+    from coach.core.db import Database
+    from coach.core.db.models import ScheduledMessage, utcnow
+    from coach.core.identity import IdentityVault, link_identity
+    from coach.core.settings import get_settings
+    from coach.programme.content.cache import content_cache
+    from coach.programme.enrolment import enrol
+    from coach.programme.schedule import plan
+
     settings = get_settings()
-    upgrade(settings.database_url)
+    db = Database.from_settings(settings)
+    db.upgrade()
     train(settings, quiet=True)
-    content = content_cache().get()
+    content = content_cache(settings.content_dir).get()
     start = cal.start_for_week(content.programme, args.week, cal.uk_today())
     vault = IdentityVault.from_settings(settings)
     t = time.perf_counter()
-    with session_scope() as s:
+    with db.session() as s:
         for i in range(args.participants):
             p = enrol(s, site="bench", start=start)
             link_identity(s, vault, p.id, "telegram", str(1_000_000 + i))
     print(f"enrolled {args.participants} participants in {time.perf_counter() - t:.1f}s", flush=True)
 
     t = time.perf_counter()
-    planned = plan(settings, content, utcnow())
+    planned = plan(db, settings, content, utcnow())
     planning = time.perf_counter() - t
-    with session_scope() as s:
+    with db.session() as s:
         due = s.execute(select(func.count()).select_from(ScheduledMessage).where(
             ScheduledMessage.kind == "session_open", ScheduledMessage.week == args.week,
             ScheduledMessage.due_at <= utcnow())).scalar()

@@ -66,11 +66,11 @@ def main() -> int:
         return 2
     logging.disable(logging.WARNING)
 
-    from escalation.cache import get_detector
+    from escalation.cache import get_detector, lexicon_path
     from escalation.evaluate import evaluate, format_report, load_records
 
     records = load_records(args.file)
-    alone = evaluate(get_detector(), records)
+    alone = evaluate(get_detector(lexicon_path(ROOT / "content")), records)
     signal = ModelSignal(model)
     both = evaluate(signal, records)
     print(format_report(alone, title="Detector alone", limit=0).split("\n\nMISSED")[0])

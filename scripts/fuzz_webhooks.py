@@ -172,8 +172,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
-    from coach.core.db import upgrade
     from coach.app.runner import Stack, train
+    from coach.core.db import Database
     from coach.core.settings import load_settings
     from tests.conftest import free_port
     from tests.fakes.telegram_api import FakeTelegramAPI
@@ -191,7 +191,7 @@ def main() -> int:
                TWILIO_FROM_NUMBER="+447700900001", TWILIO_API_BASE=tw.url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
                COACH_AUTO_ENROL="false")
     settings = load_settings(env)
-    upgrade(settings.database_url)
+    Database(settings.database_url).upgrade()
     train(settings, quiet=True)
     with Stack(settings, log_dir=home / "logs"):
         summary = fuzz(settings, args.count, args.seed)

@@ -1,7 +1,7 @@
 """Shared fixtures: a fresh app database per test, settings pointed at a temp folder.
 
-    def test_something(app):          # app.settings, app.url; DATABASE_URL etc. set
-        with session_scope() as s: ...
+    def test_something(app):          # app.settings, app.db, app.url; DATABASE_URL etc. set
+        with app.db.session() as s: ...
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 @dataclass
 class App:
     settings: object
+    db: object
     url: str
     home: Path
 
@@ -37,11 +38,13 @@ def free_port() -> int:
 
 
 def _reset_caches() -> None:
-    from coach.programme.content.cache import reset_content_cache
+    from bot.runtime import runtime
     from coach.core.db.engine import dispose_engines
     from coach.core.settings import reset_settings_cache
+    from coach.programme.content.cache import reset_content_cache
 
     reset_settings_cache()
+    runtime.cache_clear()
     dispose_engines()
     reset_content_cache()
 
@@ -49,7 +52,7 @@ def _reset_caches() -> None:
 @pytest.fixture
 def app(tmp_path, monkeypatch) -> App:
     """Settings and a migrated SQLite app database in tmp_path, for code that uses get_settings()."""
-    from coach.core.db import upgrade
+    from coach.core.db import Database
     from coach.core.settings import get_settings
 
     home = tmp_path / "coach-home"
@@ -62,8 +65,9 @@ def app(tmp_path, monkeypatch) -> App:
     monkeypatch.setenv("COACH_BOT_DIR", str(ROOT / "bot"))
     monkeypatch.setenv("COACH_MODELS_DIR", str(ROOT / "models"))
     _reset_caches()
-    upgrade(url)
-    yield App(settings=get_settings(), url=url, home=home)
+    db = Database(url)
+    db.upgrade()
+    yield App(settings=get_settings(), db=db, url=url, home=home)
     _reset_caches()
 
 
@@ -100,3 +104,19 @@ def postgres_url():
     finally:
         subprocess.run(as_user + [pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True, timeout=60)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def db_session():
+    """A transaction on the test's app database (the one the ``app`` fixture set up)."""
+    from coach.core.db import Database
+    from coach.core.settings import get_settings
+
+    return Database.from_settings(get_settings()).session()
+
+
+def content():
+    """The content the ``app`` fixture's settings point at (cached, as the running coach sees it)."""
+    from coach.core.settings import get_settings
+    from coach.programme.content.cache import content_cache
+
+    return content_cache(get_settings().content_dir).get()

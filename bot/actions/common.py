@@ -14,18 +14,18 @@ from typing import Callable, List
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from coach.programme.content.cache import content_cache
-from coach.programme.engine import Coach, Reply
+from bot.runtime import runtime
+from coach.programme.engine import Coach
 from coach.programme.enrolment import touch
+from coach.programme.reply import Reply
 from coach.programme.store import SqlStore, UnknownParticipant
-from coach.core.db import session_scope
 
 log = logging.getLogger(__name__)
 
 
 def _run(pid: str, fn: Callable[[Coach, str], Reply]) -> Reply:
-    content = content_cache().get()
-    with session_scope() as session:
+    content = runtime().content()
+    with runtime().db.session() as session:
         coach = Coach(content, SqlStore(session))
         reply = fn(coach, pid)
         touch(session, pid)
@@ -40,7 +40,7 @@ async def run_engine(tracker: Tracker, dispatcher: CollectingDispatcher, fn: Cal
     except UnknownParticipant:
         log.warning("no participant %s", pid)
         reply = Reply()
-        reply.say(content_cache().get().messages["not_enrolled"])
+        reply.say(runtime().content().messages["not_enrolled"])
         reply.active = False
     send(dispatcher, reply)
     return reply

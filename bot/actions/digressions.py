@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.common import run_engine
-from coach.programme.content.cache import content_cache
+from bot.runtime import runtime
 
 
 class ActionHelp(Action):
@@ -59,7 +59,7 @@ class _Say(Action):
         return self.action_name
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(text=content_cache().get().messages[self.message])
+        dispatcher.utter_message(text=runtime().content().messages[self.message])
         return []
 
 
@@ -97,7 +97,7 @@ class ActionRepeatLast(Action):
             elif event.get("event") == "bot" and users == 1:
                 last.insert(0, event)
         if not last:
-            dispatcher.utter_message(text=content_cache().get().messages["fallback"])
+            dispatcher.utter_message(text=runtime().content().messages["fallback"])
         for event in last:
             dispatcher.utter_message(text=event.get("text"), buttons=(event.get("data") or {}).get("buttons"))
         return []

@@ -14,20 +14,25 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.common import latest_text
-from coach.programme import calendar as cal
-from coach.programme.content.cache import content_cache
-from coach.core.text.render import render
-from coach.core.db import session_scope
+from bot.runtime import runtime
 from coach.core.db.models import Participant
-from coach.programme.preferences import DAY_NAMES, apply_change, describe, parse_preference, say_time
+from coach.core.text.render import render
+from coach.programme import calendar as cal
+from coach.programme.preferences import (
+    DAY_NAMES,
+    apply_change,
+    describe,
+    parse_preference,
+    say_time,
+)
 
 
 def _set(pid: str, text: str) -> str:
-    messages = content_cache().get().messages
+    messages = runtime().content().messages
     change = parse_preference(text)
     if change.empty:
         return messages["reminder_unclear"]
-    with session_scope() as s:
+    with runtime().db.session() as s:
         if s.get(Participant, pid) is None:
             return messages["not_enrolled"]
         prefs = apply_change(s, pid, change, cal.uk_today())
@@ -46,9 +51,7 @@ def _set(pid: str, text: str) -> str:
 
 
 def get_default(name: str) -> str:
-    from coach.core.settings import get_settings
-
-    return getattr(get_settings(), f"schedule_{name}")
+    return getattr(runtime().settings, f"schedule_{name}")
 
 
 class ActionSetReminder(Action):

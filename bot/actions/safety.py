@@ -11,19 +11,19 @@ import asyncio
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from sqlalchemy import select
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy import select
 
 from bot.actions.common import latest_text
-from coach.programme.answers import parse_yes_no
-from coach.programme.content.cache import content_cache
-from coach.core.db import session_scope
+from bot.runtime import runtime
 from coach.core.db.models import Alert, Participant
+from coach.programme.answers import parse_yes_no
 from coach.programme.engine import Coach
 from coach.programme.store import SqlStore
-from escalation.alerts import Signal, audit, find_alert_for_message, queue_round, raise_alert
+from escalation.alerts import audit, find_alert_for_message, queue_round, raise_alert
+from escalation.risk import Signal
 
 
 def _signal(tracker: Tracker) -> Signal:
@@ -35,7 +35,7 @@ def _signal(tracker: Tracker) -> Signal:
 
 
 def _respond(pid: str, message_id: str, text: str, signal: Signal) -> Optional[Dict[str, Any]]:
-    with session_scope() as s:
+    with runtime().db.session() as s:
         if s.get(Participant, pid) is None:
             return None
         alert = find_alert_for_message(s, pid, message_id)
@@ -43,7 +43,7 @@ def _respond(pid: str, message_id: str, text: str, signal: Signal) -> Optional[D
             alert = raise_alert(s, pid, text, message_id, signal, actor="rasa")
         elif signal.source == "classifier" and alert.source != "classifier":
             audit(s, alert.id, "second_signal", "rasa", source="classifier")
-        Coach(content_cache().get(), SqlStore(s)).suspend(pid)
+        Coach(runtime().content(), SqlStore(s)).suspend(pid)
         return {"id": alert.id, "category": alert.category, "severity": alert.severity}
 
 
@@ -54,7 +54,7 @@ class ActionRiskResponse(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         message_id = (tracker.latest_message or {}).get("message_id") or ""
         info = await asyncio.to_thread(_respond, tracker.sender_id, message_id, latest_text(tracker), _signal(tracker))
-        replies = content_cache().get().extra["safety_replies"]
+        replies = runtime().content().extra["safety_replies"]
         if info is None:  # not a participant we know: the general reply, no alert possible
             reply = replies["unclassified.high"]
         else:
@@ -69,7 +69,7 @@ class AskSafetyAnswer(Action):
         return "action_ask_safety_answer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(text=content_cache().get().extra["safety_replies"]["safe_question"])
+        dispatcher.utter_message(text=runtime().content().extra["safety_replies"]["safe_question"])
         return []
 
 
@@ -77,9 +77,8 @@ def _record_answer(pid: str, safe: Optional[bool]) -> None:
     """His answer is on the alert already (as a follow-up); 'not safe' also makes it urgent now."""
     if safe is not False:
         return
-    from coach.core.settings import get_settings
-
-    with session_scope() as s:
+    rt = runtime()
+    with rt.db.session() as s:
         alert = s.execute(select(Alert).where(Alert.participant_id == pid, Alert.status == "open")
                           .order_by(Alert.id.desc())).scalars().first()
         if alert is None:
@@ -87,7 +86,7 @@ def _record_answer(pid: str, safe: Optional[bool]) -> None:
         audit(s, alert.id, "participant_not_safe", "participant")
         if alert.severity != "imminent":
             alert.severity = "imminent"
-        queue_round(s, alert, alert.last_round + 1, actor="rasa", tries_per_person=get_settings().alert_tries_per_person)
+        queue_round(s, alert, alert.last_round + 1, actor="rasa", tries_per_person=rt.settings.alert_tries_per_person)
 
 
 class ValidateSafetyForm(FormValidationAction):
@@ -101,7 +100,7 @@ class ValidateSafetyForm(FormValidationAction):
         text = slot_value
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         safe = parse_yes_no(text, intent)
-        replies = content_cache().get().extra["safety_replies"]
+        replies = runtime().content().extra["safety_replies"]
         await asyncio.to_thread(_record_answer, tracker.sender_id, safe)
         key = {True: "safe_yes", False: "safe_no", None: "safe_unclear"}[safe]
         dispatcher.utter_message(text=replies[key])

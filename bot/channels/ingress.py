@@ -1,12 +1,21 @@
-"""What every input channel does before a message reaches Rasa.
+"""One trip per inbound message: everything decided before Rasa sees it, in one transaction.
 
-1. Find the participant: provider ids (REST handles, phone numbers, Telegram ids) are
-   looked up by keyed hash, so Rasa only ever sees the pseudonymous participant id.
-2. Check the message for risk and, if it signals danger, write the alert (and its first
-   notifications) to the database BEFORE the message goes on to Rasa, and send it at once:
-   the message waits (at most ALERT_FIRST_WAIT) so the alert reaches staff before his reply.
-   This never depends on what the dialogue model predicts. Anything he writes after an
-   alert is added to it for staff to judge ("only joking" cancels nothing).
+For a webhook update (Telegram, SMS), ``admit``:
+
+1. reads the message for risk, once (``escalation.risk.assess``): the decision is carried
+   into Rasa with the message, so nothing downstream reads it again;
+2. in ONE transaction: finds who sent it (a staff member, a participant, or nobody we
+   know: keyed hashes, so Rasa only ever sees the pseudonymous participant id), loads the
+   participant once, writes the inbox row (a redelivered update is a no-op, even after a
+   restart), decides the route (STOP, START, HELP, opted out, a sticker... or the
+   dialogue), applies it (opting him out or in), and adds what he wrote to any alert still
+   open for him ("only joking" cancels nothing);
+3. if the message signals danger, writes the alert and its first notifications (a second
+   transaction, with the conversation so far as context) BEFORE the provider gets its 200
+   and before Rasa replies, then sends it at once, waiting at most ``ALERT_FIRST_WAIT``
+   so staff hear before he gets his reply. This never depends on the dialogue model.
+
+``admit_rest`` does the same for the REST channel (no inbox; demo enrolment instead).
 """
 
 from __future__ import annotations
@@ -14,21 +23,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import List, Optional, Set
 
 from rasa.shared.core.events import BotUttered, UserUttered
+from sqlalchemy.exc import IntegrityError
 
-from coach.programme.content.cache import content_cache
-from coach.core.db import session_scope
-from coach.core.db.models import Participant
-from coach.core.identity import IdentityVault, find_participant, is_participant_id, link_identity
-from coach.programme.enrolment import enrol
+from bot.runtime import Runtime
+from coach.core.db.models import InboundMessage, Participant, utcnow
+from coach.core.identity import find_participant, is_participant_id, link_identity
+from coach.messaging.inbound import Inbound
 from coach.programme.calendar import start_for_week, uk_today
-from coach.core.settings import Settings, get_settings
-
-from escalation.alerts import Signal, add_followup, raise_alert
-from escalation.cache import get_detector
+from coach.programme.enrolment import enrol, is_help, is_start, is_stop, opt_in, opt_out
+from escalation.alerts import add_followup, raise_alert, staff_by_contact
+from escalation.risk import NOTHING, RiskDecision, assess
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 20_000  # characters; longer REST bodies are refused with a clear 413
@@ -36,8 +44,63 @@ CONTEXT_TURNS = 6
 ALERT_FIRST_WAIT = 2.0  # seconds a flagged message waits for its alert to go out before Rasa replies
 
 
+class NotStored(Exception):
+    """The update could not be put in the inbox (database unavailable): answered 503 so the
+    provider delivers it again; Telegram and Twilio both retry."""
+
+
 def new_message_id() -> str:
     return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the ingress decided about one update.
+
+    route: duplicate | staff | unknown | reply (a direct answer, no Rasa) | dialogue (to Rasa)
+           | done (nothing to send)
+    """
+
+    route: str
+    decision: RiskDecision = NOTHING
+    pid: Optional[str] = None
+    site_id: Optional[int] = None
+    staff_id: Optional[int] = None
+    row_id: Optional[int] = None
+    message_id: str = ""
+    text: str = ""
+    reply: Optional[str] = None  # key of content/messages.yml to answer with (route "reply")
+    alert_id: Optional[int] = None
+
+    @property
+    def metadata(self) -> dict:
+        """What travels into Rasa with the message (stored in his tracker: no contact details)."""
+        return {"risk": self.decision.to_metadata()}
+
+
+def route_for(p: Participant, inbound: Inbound, channel: str, decision: RiskDecision = NOTHING) -> tuple:
+    """(route, reply key, status of the inbox row) for a participant's update.
+
+    A photo's caption or an edited message that signals danger goes to the dialogue like any
+    message, so he gets the crisis reply (999, the right helpline) and not "please type"."""
+    text = inbound.text or ""
+    if inbound.kind == "blocked":
+        return "done", None, "done"
+    if inbound.kind == "unblocked":
+        return "done", None, "ignored"
+    if inbound.kind == "text" and is_stop(text):
+        return "reply", "stopped", "done"
+    if inbound.kind == "text" and is_start(text):
+        return "reply", "started", "done"
+    if p.opted_out_at is not None:  # the SMS network blocks messages to a stopped number anyway
+        return ("reply" if channel != "sms" else "done"), "still_stopped", "ignored"
+    if inbound.kind == "text" and is_help(text):
+        return "reply", "sms_help" if channel == "sms" else "help", "done"
+    if inbound.kind in ("non_text", "edited") and decision.escalate:
+        return "dialogue", None, "processing"
+    if inbound.kind in ("non_text", "edited") or (inbound.kind == "text" and not text.strip()):
+        return "reply", "edited" if inbound.kind == "edited" else "non_text", "done"
+    return "dialogue", None, "processing"
 
 
 async def recent_turns(agent, pid: str, n: int = CONTEXT_TURNS) -> List[dict]:
@@ -56,72 +119,125 @@ async def recent_turns(agent, pid: str, n: int = CONTEXT_TURNS) -> List[dict]:
     return turns[-n:]
 
 
-@dataclass
 class Ingress:
-    settings: Settings
-    vault: IdentityVault
-    _tasks: Set[asyncio.Task] = field(default_factory=set)
-    _dispatcher: object = None
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+        self._tasks: Set[asyncio.Task] = set()
 
-    @classmethod
-    def from_settings(cls, settings: Optional[Settings] = None) -> "Ingress":
-        settings = settings or get_settings()
-        return cls(settings=settings, vault=IdentityVault.from_settings(settings))
+    def assess(self, text: Optional[str]) -> RiskDecision:
+        return assess(self.rt.detector(), text)
 
-    def resolve_rest_sender(self, handle: str) -> Optional[str]:
-        """Participant id for a REST sender handle; enrol a demo participant if allowed."""
-        with session_scope() as s:
-            if self.settings.auto_enrol and is_participant_id(handle) and s.get(Participant, handle):
-                return handle  # local tools (coach chat) address a participant directly
-            found = find_participant(s, self.vault, "rest", handle)
-            if found is not None:
-                return found.id
-            if not self.settings.auto_enrol:
-                return None
-            programme = content_cache().get().programme
-            p = enrol(s, site=self.settings.default_site, start=start_for_week(programme, 1, uk_today()), is_demo=True)
-            link_identity(s, self.vault, p.id, "rest", handle)
-            return p.id
+    # -- webhooks ------------------------------------------------------------------------------
 
-    # -- risk ---------------------------------------------------------------------------------
+    async def admit(self, channel: str, inbound: Inbound, agent=None) -> Turn:
+        """Decide what one update is and record it; raises ``NotStored`` if it could not be kept."""
+        decision = self.assess(inbound.text) if inbound.has_text else NOTHING
+        try:
+            turn = await asyncio.to_thread(self._admit, channel, inbound, decision)
+        except Exception as exc:
+            raise NotStored() from exc
+        if decision.escalate and turn.pid and turn.route != "duplicate":
+            turn = await self.escalate(turn, agent)
+        return turn
 
-    async def before_dialogue(self, pid: str, text: str, message_id: str, agent=None) -> Optional[int]:
-        """Check one inbound message; persist an alert if it signals danger. Returns the alert id."""
-        detection = get_detector(self.settings.content_dir / "safety" / "lexicon.yml").detect(text)
-        context = await recent_turns(agent, pid) if detection.escalate else []
-        alert_id = await asyncio.to_thread(self._record, pid, text, message_id, detection, context)
-        if alert_id is not None:
-            task = self._dispatch_soon(alert_id)
-            if task is not None:
-                # The alert goes out before his reply: wait for it (normally ~0.1 s), but never
-                # long: if staff's channel is slow, the send carries on in the background.
-                try:
-                    await asyncio.wait_for(asyncio.shield(task), timeout=ALERT_FIRST_WAIT)
-                except asyncio.TimeoutError:
-                    log.warning("alert %s is taking a while to send; replying to him meanwhile", alert_id)
-                except Exception:  # the worker retries; his reply must not fail because of it
-                    log.exception("sending alert %s failed here; the worker will retry", alert_id)
-        return alert_id
+    def _admit(self, channel: str, inbound: Inbound, decision: RiskDecision) -> Turn:
+        """The one transaction: who, the inbox row, the route and what it changes, follow-ups."""
+        message_id = new_message_id()
+        try:
+            with self.rt.db.session() as s:
+                staff = staff_by_contact(s, self.rt.vault, channel, inbound.sender)
+                p = None if staff else find_participant(s, self.rt.vault, channel, inbound.sender)
+                if p is None:
+                    route, reply, status = ("staff" if staff else "unknown"), None, "done"
+                else:
+                    route, reply, status = route_for(p, inbound, channel, decision)
+                dialogue = route == "dialogue"
+                row = InboundMessage(channel=channel, external_id=inbound.external_id,
+                                     participant_id=p.id if p else None, message_id=message_id, status=status,
+                                     text=inbound.text if dialogue else None,
+                                     processed_at=None if dialogue else utcnow())
+                s.add(row)
+                s.flush()  # a redelivered update stops here (unique provider id)
+                if p is not None:
+                    self._apply(s, p, inbound, reply, channel)
+                    if inbound.has_text and not decision.escalate:
+                        add_followup(s, p.id, inbound.text, message_id)
+                return Turn(route, decision, pid=p.id if p else None, site_id=p.site_id if p else None,
+                            staff_id=staff.id if staff else None,
+                            row_id=row.id, message_id=message_id, text=inbound.text if dialogue else "",
+                            reply=reply)
+        except IntegrityError:
+            return Turn("duplicate")
 
-    def _record(self, pid: str, text: str, message_id: str, detection, context) -> Optional[int]:
-        with session_scope() as s:
-            if detection.escalate:
-                alert = raise_alert(s, pid, text, message_id, Signal.from_detection(detection), context=context,
-                                    actor="channel")
-                add_followup(s, pid, text, message_id)
-                return alert.id
-            add_followup(s, pid, text, message_id)
-        return None
+    @staticmethod
+    def _apply(s, p: Participant, inbound: Inbound, reply: Optional[str], channel: str) -> None:
+        if inbound.kind == "blocked":
+            opt_out(s, p.id, f"{channel}_blocked")
+        elif reply == "stopped":
+            opt_out(s, p.id, f"{channel}_stop")
+        elif reply == "started":
+            opt_in(s, p.id)
 
-    def _dispatch_soon(self, alert_id: int) -> Optional[asyncio.Task]:
-        """Send now, as a task (the worker is the safety net if this process dies)."""
-        if self._dispatcher is None:
-            from coach.app.worker import make_dispatcher
+    # -- REST ------------------------------------------------------------------------------------
 
-            self._dispatcher = make_dispatcher(self.settings, actor="rasa")
-        if not self._dispatcher.notifiers:
-            return None  # nothing configured to send with here: the worker's job
-        task = asyncio.get_running_loop().create_task(self._dispatcher.dispatch_alert(alert_id))
+    async def admit_rest(self, handle: str, text: str, agent=None) -> Optional[Turn]:
+        """A REST message: his participant id (None if not enrolled and demo enrolment is off)."""
+        decision = self.assess(text)
+        message_id = new_message_id()
+        who = await asyncio.to_thread(self._admit_rest, handle, text, message_id, decision)
+        if who is None:
+            return None
+        turn = Turn("dialogue", decision, pid=who[0], site_id=who[1], message_id=message_id, text=text)
+        return await self.escalate(turn, agent) if decision.escalate else turn
+
+    def _admit_rest(self, handle: str, text: str, message_id: str, decision: RiskDecision) -> Optional[tuple]:
+        """(participant id, site id), enrolling a demo participant if allowed; None if not enrolled."""
+        rt = self.rt
+        with rt.db.session() as s:
+            direct = s.get(Participant, handle) if rt.settings.auto_enrol and is_participant_id(handle) else None
+            if direct is not None:  # local tools (coach chat) address a participant directly
+                found = direct
+            else:
+                found = find_participant(s, rt.vault, "rest", handle)
+                if found is None and not rt.settings.auto_enrol:
+                    return None
+                if found is None:
+                    start = start_for_week(rt.content().programme, 1, uk_today())
+                    found = enrol(s, site=rt.settings.default_site, start=start, is_demo=True)
+                    link_identity(s, rt.vault, found.id, "rest", handle)
+            if not decision.escalate:
+                add_followup(s, found.id, text, message_id)
+            return found.id, found.site_id
+
+    # -- risk --------------------------------------------------------------------------------------
+
+    async def escalate(self, turn: Turn, agent=None, text: Optional[str] = None) -> Turn:
+        """Write the alert for a flagged message, then send it at once (waiting a little for it)."""
+        context = await recent_turns(agent, turn.pid)
+        alert_id = await asyncio.to_thread(self._record_alert, turn, text or turn.text, context)
+        await self._send_soon(alert_id)
+        return Turn(**{**turn.__dict__, "alert_id": alert_id})
+
+    def _record_alert(self, turn: Turn, text: str, context: List[dict]) -> int:
+        with self.rt.db.session() as s:
+            alert = raise_alert(s, turn.pid, text, turn.message_id, turn.decision.signal, context=context,
+                                actor="channel", site_id=turn.site_id)
+            add_followup(s, turn.pid, text, turn.message_id)
+            return alert.id
+
+    async def _send_soon(self, alert_id: int) -> None:
+        """The alert goes out before his reply: wait for it (normally ~0.1 s), but never long:
+        if staff's channel is slow, the send carries on in the background (and the worker is
+        the safety net if this process dies)."""
+        dispatcher = self.rt.dispatcher
+        if not dispatcher.notifiers:
+            return  # nothing configured to send with here: the worker's job
+        task = asyncio.get_running_loop().create_task(dispatcher.dispatch_alert(alert_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return task
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=ALERT_FIRST_WAIT)
+        except asyncio.TimeoutError:
+            log.warning("alert %s is taking a while to send; replying to him meanwhile", alert_id)
+        except Exception:  # the worker retries; his reply must not fail because of it
+            log.exception("sending alert %s failed here; the worker will retry", alert_id)

@@ -6,7 +6,9 @@ Same request and response shape as Rasa's own REST channel::
     ->   [{"recipient_id": "P-7KQ2XM", "text": "...", "buttons": [...]}]
 
 Differences: the sender handle is never used as Rasa's sender id. It is mapped to a
-pseudonymous participant id first (an HMAC lookup in the app database). An unknown
+pseudonymous participant id first (an HMAC lookup in the app database), in the same one
+trip through ``channels.ingress`` as the other channels: the risk decision is made once
+there and carried into Rasa. An unknown
 handle is enrolled as a demo participant on week 1 when ``COACH_AUTO_ENROL`` is on (the
 default outside production); otherwise it gets 403 and nothing is stored. Bad bodies
 get a 400 that says what is wrong.
@@ -14,16 +16,20 @@ get a 400 that says what is wrong.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import (
+    CollectingOutputChannel,
+    InputChannel,
+    UserMessage,
+)
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.ingress import MAX_TEXT, Ingress, new_message_id
+from bot.channels.ingress import MAX_TEXT, Ingress
+from bot.runtime import Runtime, runtime
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +43,13 @@ class CoachRestInput(InputChannel):
     def name(cls) -> Text:
         return "rest"
 
-    def __init__(self, ingress: Optional[Ingress] = None) -> None:
-        self._ingress = ingress
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "CoachRestInput":
+        return cls(runtime())  # settings come from the environment; credentials.yml just enables it
 
-    @property
-    def ingress(self) -> Ingress:
-        if self._ingress is None:
-            self._ingress = Ingress.from_settings()
-        return self._ingress
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.ingress = Ingress(rt)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("coach_rest_webhook", __name__)
@@ -71,13 +76,12 @@ class CoachRestInput(InputChannel):
             if len(text) > MAX_TEXT:
                 return _error(413, f"'message' is longer than {MAX_TEXT} characters; send it in parts")
 
-            pid = await asyncio.to_thread(self.ingress.resolve_rest_sender, sender.strip())
-            if pid is None:
+            turn = await self.ingress.admit_rest(sender.strip(), text, getattr(request.app.ctx, "agent", None))
+            if turn is None:
                 return _error(403, "this sender is not enrolled; ask a facilitator for a joining code")
-            message_id = new_message_id()
-            await self.ingress.before_dialogue(pid, text, message_id, agent=getattr(request.app.ctx, "agent", None))
             collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(text, collector, pid, input_channel=self.name(), message_id=message_id))
+            await on_new_message(UserMessage(text, collector, turn.pid, input_channel=self.name(),
+                                             message_id=turn.message_id, metadata=turn.metadata))
             return response.json(collector.messages)
 
         return bp

@@ -1,13 +1,15 @@
-"""A Rasa NLU component that runs the risk detector on every message.
+"""A Rasa NLU component that applies the risk decision to every message.
 
-It sits after the intent classifier. If the detector flags the message, the intent becomes
-``risk_disclosure`` (confidence 1.0), whatever the classifier thought, and the detection is
-added to the parse data as ``risk`` so the dialogue can pick the right reply. If the
-classifier itself predicted ``risk_disclosure`` (or ranked it high above the fallback), that
-stands as a second signal: it can add an alert, and nothing here ever removes one.
+It sits after the intent classifier. The decision was made once, where the message came
+in (bot/channels/ingress.py, which also wrote any alert), and travels in the message's
+metadata; this component does not read the message again. Only a message that never passed
+our ingress (``rasa shell``, ``rasa test``, Rasa's own HTTP API) is checked here instead.
 
-The alert is not raised here: the input channels raise it before Rasa sees the message
-(bot/channels/ingress.py). This component makes the dialogue respond.
+If the decision says escalate, the intent becomes ``risk_disclosure`` (confidence 1.0),
+whatever the classifier thought, and the decision is added to the parse data as ``risk`` so
+the dialogue can pick the right reply. If the classifier itself predicted
+``risk_disclosure`` (or ranked it high above the fallback), that stands as a second signal:
+it can add an alert, and nothing here ever removes one.
 
     pipeline:
       - ...
@@ -17,7 +19,7 @@ The alert is not raised here: the input channels raise it before Rasa sees the m
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -59,8 +61,19 @@ class RiskGate(GraphComponent):
 
         from escalation.cache import get_detector
 
-        path: Optional[Path] = Path(self.config["lexicon"]) if self.config.get("lexicon") else None
-        return get_detector(path)
+        if self.config.get("lexicon"):
+            return get_detector(Path(self.config["lexicon"]))
+        from bot.runtime import runtime
+
+        return runtime().detector()
+
+    def _decision(self, message: Message, text: str):
+        """The decision the ingress made (in the metadata), or, for a message that never passed
+        it, one made here."""
+        from escalation.risk import RiskDecision, assess
+
+        carried = RiskDecision.from_metadata((message.get("metadata") or {}).get("risk"))
+        return carried if carried is not None else assess(self._detector(), text)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
@@ -70,13 +83,14 @@ class RiskGate(GraphComponent):
             text = message.get(TEXT) or ""
             if not text:
                 continue
-            detection = self._detector().detect(text)
+            decision = self._decision(message, text)
             ranking = list(message.get(INTENT_RANKING_KEY) or [])
             intent = (message.get(INTENT) or {}).get("name")
             confidence = max((r.get("confidence", 0.0) for r in ranking if r.get("name") == RISK_INTENT), default=0.0)
-            if detection.escalate:
-                risk = {"escalate": True, "source": "detector", "category": detection.category,
-                        "severity": detection.severity, "matched": list(detection.matched)}
+            if decision.escalate:
+                signal = decision.signal
+                risk = {"escalate": True, "source": signal.source, "category": signal.category,
+                        "severity": signal.severity, "matched": list(signal.matched)}
             elif intent == RISK_INTENT or confidence >= self.config["rescue_threshold"]:
                 risk = {"escalate": True, "source": "classifier", "category": "unclassified", "severity": "high",
                         "matched": [f"intent:{RISK_INTENT} {confidence:.2f}"]}

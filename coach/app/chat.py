@@ -13,21 +13,21 @@ import urllib.error
 import urllib.request
 from typing import List, Optional
 
+from coach.app.runner import Stack, StackError
+from coach.core.db import Database
+from coach.core.db.models import Participant
+from coach.core.settings import Settings
 from coach.programme import calendar as cal
 from coach.programme.content.cache import content_cache
-from coach.core.db import session_scope
-from coach.core.db.models import Participant
 from coach.programme.enrolment import enrol
-from coach.app.runner import Stack, StackError
-from coach.core.settings import Settings
 
 
 def demo_participant(settings: Settings, week: Optional[int], new: bool) -> str:
     """The demo participant's id, created if needed and put on ``week`` if given."""
     marker = settings.home / "demo-participant"
-    programme = content_cache().get().programme
+    programme = content_cache(settings.content_dir).get().programme
     today = cal.uk_today()
-    with session_scope() as s:
+    with Database.from_settings(settings).session() as s:
         pid = marker.read_text().strip() if marker.exists() and not new else None
         p = s.get(Participant, pid) if pid else None
         if p is None:

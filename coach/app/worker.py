@@ -4,7 +4,7 @@ Two loops run side by side, so a long run of weekly nudges never delays an alert
 
 - alerts (escalation.dispatch): send from the outbox, retry, re-notify unacknowledged
   alerts, move along the rota;
-- the weekly rhythm (coach.schedule): plan and send session nudges, follow-ups,
+- the weekly rhythm (coach.programme.schedule): plan and send session nudges, follow-ups,
   coaching-call prompts and the booster through Rasa's trigger_intent.
 
     coach worker            # runs until SIGTERM / Ctrl-C, then finishes the current pass
@@ -18,17 +18,23 @@ import logging
 import signal
 from typing import Optional
 
-from coach.programme.content.cache import content_cache
+from bot.nudge import RasaSender
+from coach.core.db import Database
 from coach.core.settings import Settings
+from coach.messaging.notifiers import clients_from_settings, staff_notifiers
+from coach.programme.content.cache import content_cache
+from coach.programme.schedule import Scheduler
 from escalation.dispatch import Dispatcher
-from coach.messaging.notifiers import notifiers_from_settings
 
-log = logging.getLogger("coach.app.worker")
+log = logging.getLogger("coach.worker")
 
 
-def make_dispatcher(settings: Settings, notifiers=None, actor: str = "worker") -> Dispatcher:
-    return Dispatcher(settings, notifiers if notifiers is not None else notifiers_from_settings(settings),
-                      templates=lambda: content_cache().get().extra["staff_alerts"], actor=actor)
+def make_dispatcher(settings: Settings, db: Database, notifiers=None, actor: str = "worker") -> Dispatcher:
+    """The alert dispatcher, sending through this process's own Telegram and SMS clients."""
+    if notifiers is None:
+        notifiers = staff_notifiers(*clients_from_settings(settings))
+    cache = content_cache(settings.content_dir)
+    return Dispatcher(db, settings, notifiers, templates=lambda: cache.get().extra["staff_alerts"], actor=actor)
 
 
 async def _loop(name: str, one_pass, every: float, once: bool, stop: asyncio.Event) -> None:
@@ -47,10 +53,8 @@ async def _loop(name: str, one_pass, every: float, once: bool, stop: asyncio.Eve
 
 async def run_worker(settings: Settings, once: bool = False, stop: Optional[asyncio.Event] = None,
                      schedule: bool = True) -> int:
-    from bot.nudge import RasaSender
-    from coach.programme.schedule import Scheduler
-
-    dispatcher = make_dispatcher(settings)
+    db = Database.from_settings(settings)
+    dispatcher = make_dispatcher(settings, db)
     if not dispatcher.notifiers:
         log.warning("no TELEGRAM_* or TWILIO_* settings: alerts are recorded but cannot be sent to staff")
     stop = stop or asyncio.Event()
@@ -71,7 +75,8 @@ async def run_worker(settings: Settings, once: bool = False, stop: Optional[asyn
     sender = None
     if schedule:
         sender = RasaSender(settings)
-        scheduler = Scheduler(settings, lambda: content_cache().get(), sender)
+        cache = content_cache(settings.content_dir)
+        scheduler = Scheduler(db, settings, cache.get, sender)
 
         async def schedule_pass() -> None:
             stats = await scheduler.run_once()
@@ -85,4 +90,8 @@ async def run_worker(settings: Settings, once: bool = False, stop: Optional[asyn
     finally:
         if sender is not None:
             await sender.close()
+        for notifier in dispatcher.notifiers.values():
+            close = getattr(getattr(notifier, "client", None), "close", None)
+            if close is not None:
+                await close()
     return 0

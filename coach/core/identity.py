@@ -1,15 +1,14 @@
-"""Participants and their pseudonymous identities.
+"""Who is who: pseudonymous participant ids, encrypted provider ids, sites.
 
 A participant is known everywhere (Rasa sender id, trackers, logs, reports) by a
 pseudonymous id like ``P-7KQ2XM``. Provider ids (phone numbers, Telegram chat ids, a REST
 client's handle) are stored only as an HMAC for lookup plus a Fernet-encrypted copy
 for sending; see ``IdentityVault``.
 
-    vault = IdentityVault.from_settings(get_settings())
-    with session_scope() as s:
-        p = enrol(s, site="demo", start=date.today())
-        link_identity(s, vault, p.id, "sms", "+447700900123")
-        find_participant(s, vault, "sms", "+447700900123")   # -> p
+    vault = IdentityVault.from_settings(settings)
+    with db.session() as s:
+        link_identity(s, vault, pid, "sms", "+447700900123")
+        find_participant(s, vault, "sms", "+447700900123")   # -> the participant
 """
 
 from __future__ import annotations

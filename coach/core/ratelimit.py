@@ -28,6 +28,7 @@ class RateLimiter:
         self._lock = asyncio.Lock()
 
     async def acquire(self, n: float = 1.0) -> None:
+        n = min(n, self.capacity)  # more than the bucket holds: wait for a full bucket, not forever
         async with self._lock:
             while True:
                 now = self.clock()

@@ -16,61 +16,20 @@ when it ends, he is back where he was.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, List, Optional, Protocol, Sequence, Set
+from typing import TYPE_CHECKING, Callable, List, Optional, Sequence
 
+from coach.core.text.render import render
 from coach.programme import answers as parse
 from coach.programme import calendar as cal
 from coach.programme.content.model import TOOLKIT, Content, Flow, Step
-from coach.core.text.render import render
+from coach.programme.reply import Reply
+
+if TYPE_CHECKING:  # the engine only talks to a Store; it never imports the database
+    from coach.programme.store import Store
 
 MAX_ATTEMPTS = 3
 MENU = "menu"
-
-
-@dataclass(frozen=True)
-class Out:
-    """One message to send. ``buttons`` are optional quick replies (payload = what he'd type)."""
-
-    text: str
-    buttons: Sequence[str] = ()
-
-
-@dataclass
-class Reply:
-    messages: List[Out] = field(default_factory=list)
-    active: bool = False  # a flow is still going after this (the form should keep asking)
-
-    def say(self, text: str, buttons: Sequence[str] = ()) -> None:
-        if text:
-            self.messages.append(Out(text, tuple(buttons)))
-
-    @property
-    def texts(self) -> List[str]:
-        return [m.text for m in self.messages]
-
-
-class Store(Protocol):
-    """What the engine needs to remember. See coach/store.py for the implementations."""
-
-    def start_date(self, pid: str) -> date: ...
-    def get_stack(self, pid: str) -> List[dict]: ...
-    def set_stack(self, pid: str, stack: List[dict]) -> None: ...
-    def session_started(self, pid: str, week: int, step_id: str) -> None: ...
-    def session_position(self, pid: str, week: int, step_id: Optional[str]) -> None: ...
-    def session_completed(self, pid: str, week: int) -> None: ...
-    def session_step(self, pid: str, week: int) -> Optional[str]: ...
-    def completed_weeks(self, pid: str) -> Set[int]: ...
-    def started_weeks(self, pid: str) -> Set[int]: ...
-    def step_done(self, pid: str, week: int, step_id: str, status: str) -> None: ...
-    def steps_done(self, pid: str, week: int) -> Set[str]: ...
-    def save_text(self, pid: str, week: int, step_id: str, name: str, text: str) -> None: ...
-    def save_checkin(self, pid: str, week: int, field_name: str, value: int) -> None: ...
-    def set_goal(self, pid: str, week: int, text: str) -> None: ...
-    def rate_goal(self, pid: str, week: int, rating: Optional[int] = None, next_step: Optional[str] = None) -> None: ...
-    def goal(self, pid: str) -> Optional[str]: ...
-    def answer(self, pid: str, name: str) -> Optional[str]: ...
 
 
 def _week_of(flow_key: str) -> Optional[int]:

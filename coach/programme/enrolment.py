@@ -18,8 +18,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from coach.core.db.models import ChannelIdentity, EnrolmentCode, Participant, SenderCounter, utcnow
-from coach.core.identity import IdentityVault, ensure_site, link_identity, new_participant_id
+from coach.core.db.models import (
+    ChannelIdentity,
+    EnrolmentCode,
+    Participant,
+    SenderCounter,
+    utcnow,
+)
+from coach.core.identity import (
+    IdentityVault,
+    ensure_site,
+    link_identity,
+    new_participant_id,
+)
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
@@ -158,3 +169,31 @@ def touch(s: Session, pid: str) -> None:
     p = s.get(Participant, pid)
     if p is not None:
         p.last_contact_at = utcnow()
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    """A participant and the joining code just issued to him (what `coach enrol` prints)."""
+
+    participant_id: str
+    site: str  # the site's code
+    start_date: date
+    code: str
+    days: int  # until the code expires
+
+
+def enrol_with_code(s: Session, vault: IdentityVault, site: str, start: date,
+                    days: int = DEFAULT_CODE_DAYS) -> Enrolled:
+    """Enrol a new participant at ``site`` starting on ``start`` and issue his first code."""
+    return _with_code(s, vault, enrol(s, site=site, start=start), days)
+
+
+def reissue_code(s: Session, vault: IdentityVault, pid: str, days: int = DEFAULT_CODE_DAYS) -> Optional[Enrolled]:
+    """A new code for an existing participant (his older unused codes stop working); None if no ``pid``."""
+    p = s.get(Participant, pid)
+    return None if p is None else _with_code(s, vault, p, days)
+
+
+def _with_code(s: Session, vault: IdentityVault, p: Participant, days: int) -> Enrolled:
+    code = issue_code(s, vault, p.id, days=days)
+    return Enrolled(participant_id=p.id, site=p.site.code, start_date=p.start_date, code=code, days=days)

@@ -6,18 +6,18 @@ from typing import Iterator, List
 
 from sqlalchemy import func, select
 
-from coach.programme.content.model import Content
-from coach.core.db import session_scope
+from coach.core.db import Database
 from coach.core.db.models import Participant, SessionProgress, Site, StepProgress
+from coach.programme.content.model import Content
 
 
 def _iso(value) -> str:
     return value.replace(microsecond=0).isoformat(sep=" ") if value else ""
 
 
-def completion_rows(content: Content) -> Iterator[List[object]]:
+def completion_rows(db: Database, content: Content) -> Iterator[List[object]]:
     """participant, site, week, title, started, completed, steps_done, steps_total."""
-    with session_scope() as s:
+    with db.session() as s:
         done = (
             select(StepProgress.participant_id, StepProgress.week, func.count().label("n"))
             .group_by(StepProgress.participant_id, StepProgress.week)

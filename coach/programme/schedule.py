@@ -27,21 +27,26 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Callable, Dict, Iterable, List, Optional, Protocol, Tuple
+from typing import Callable, Dict, List, Optional, Protocol, Tuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from coach.programme import calendar as cal
-from coach.core.text import sms
-from coach.programme.content.model import Content
-from coach.core.text.render import render
-from coach.core.db import session_scope
-from coach.core.ratelimit import RateLimiter
+from coach.core.db import Database
 from coach.core.db.claims import claim_due
 from coach.core.db.models import (
-    Alert, ChannelIdentity, Participant, Preferences, ScheduledMessage, SessionProgress, SiteGroup, utcnow,
+    Alert,
+    ChannelIdentity,
+    Participant,
+    Preferences,
+    ScheduledMessage,
+    SessionProgress,
+    SiteGroup,
+    utcnow,
 )
+from coach.core.text.render import render
+from coach.programme import calendar as cal
+from coach.programme.content.model import Content
 
 log = logging.getLogger(__name__)
 
@@ -124,13 +129,13 @@ def _insert_ignore(s: Session, rows: List[dict]) -> int:
     return total
 
 
-def plan(settings, content: Content, now: datetime, horizon: timedelta = timedelta(days=2)) -> int:
+def plan(db: Database, settings, content: Content, now: datetime, horizon: timedelta = timedelta(days=2)) -> int:
     """Insert the rows due between (now - grace) and (now + horizon). Returns how many were new."""
     grace = timedelta(hours=settings.schedule_grace_hours)
     low, high = now - grace, now + horizon
     weeks = list(range(1, content.programme.weekly_sessions + 1)) + [content.programme.booster_week]
     rows: List[dict] = []
-    with session_scope() as s:
+    with db.session() as s:
         people = s.execute(select(Participant.id, Participant.start_date)
                            .where(Participant.status == "active", Participant.opted_out_at.is_(None))).all()
         prefs = {p.participant_id: p for p in s.execute(select(Preferences)).scalars()}
@@ -185,17 +190,14 @@ class ScheduleStats:
 
 
 class Scheduler:
-    def __init__(self, settings, content_fn: Callable[[], Content], sender: Sender,
-                 clock: Callable[[], datetime] = utcnow, limiters: Optional[Dict[str, RateLimiter]] = None,
+    def __init__(self, db: Database, settings, content_fn: Callable[[], Content], sender: Sender,
+                 clock: Callable[[], datetime] = utcnow,
                  plan_every: timedelta = timedelta(minutes=1), batch: int = 200):
+        self.db = db
         self.settings = settings
         self.content = content_fn
         self.sender = sender
         self.clock = clock
-        self.limiters = limiters or {
-            "telegram": RateLimiter(settings.rate_telegram_per_second),
-            "sms": RateLimiter(settings.rate_sms_segments_per_second),
-        }
         self.plan_every = plan_every
         self.batch = batch
         self._last_plan: Optional[datetime] = None
@@ -204,7 +206,7 @@ class Scheduler:
 
     def claim(self, limit: int) -> Tuple[List[int], str]:
         now = self.clock()
-        return claim_due(ScheduledMessage, ScheduledMessage.next_attempt_at <= now,
+        return claim_due(self.db, ScheduledMessage, ScheduledMessage.next_attempt_at <= now,
                          order_by=[ScheduledMessage.next_attempt_at, ScheduledMessage.id], limit=limit, now=now)
 
     # deciding
@@ -213,7 +215,7 @@ class Scheduler:
         """Check a claimed row against the world now: skip, defer, or mark it sending."""
         now = self.clock()
         content = self.content()
-        with session_scope() as s:
+        with self.db.session() as s:
             m = s.get(ScheduledMessage, message_id)
             if m is None or m.status != "claimed" or m.claim_token != token:
                 return None
@@ -281,7 +283,7 @@ class Scheduler:
 
     def _record(self, job: dict, result: SendResult, stats: ScheduleStats) -> None:
         now = self.clock()
-        with session_scope() as s:
+        with self.db.session() as s:
             m = s.get(ScheduledMessage, job["id"])
             if m.status != "sending" or m.claim_token != job["token"]:
                 return
@@ -310,8 +312,6 @@ class Scheduler:
         if job.get("deferred"):
             stats.deferred += 1
             return
-        units = float(min(2, sms.segment_count(job["text"]))) if job["channel"] == "sms" else 1.0
-        await self.limiters[job["channel"]].acquire(units)
         try:
             result = await self.sender.send(job["pid"], job["channel"], job["id"], job["text"])
         except Exception as exc:  # unknown: it may have reached Rasa
@@ -323,20 +323,20 @@ class Scheduler:
 
     def _stale(self, status: str) -> List[Tuple[int, str]]:
         lease = timedelta(seconds=self.settings.alert_claim_lease_seconds)
-        with session_scope() as s:
+        with self.db.session() as s:
             return [(m.id, m.participant_id) for m in s.execute(
                 select(ScheduledMessage).where(ScheduledMessage.status == status,
                                                ScheduledMessage.claimed_at < self.clock() - lease)).scalars()]
 
     async def recover(self) -> None:
         """Claimed-but-untried rows go back; rows that may have reached Rasa are checked there."""
-        with session_scope() as s:
+        with self.db.session() as s:
             lease = timedelta(seconds=self.settings.alert_claim_lease_seconds)
             s.execute(update(ScheduledMessage).where(ScheduledMessage.status == "claimed",
                                                      ScheduledMessage.claimed_at < self.clock() - lease)
                       .values(status="pending", claim_token=None).execution_options(synchronize_session=False))
         doubtful = await asyncio.to_thread(self._stale, "sending")
-        with session_scope() as s:
+        with self.db.session() as s:
             for m in s.execute(select(ScheduledMessage).where(ScheduledMessage.status == "in_doubt")).scalars():
                 doubtful.append((m.id, m.participant_id))
         for message_id, pid in doubtful:
@@ -346,7 +346,7 @@ class Scheduler:
             await asyncio.to_thread(self._settle, message_id, known)
 
     def _settle(self, message_id: int, delivered: bool) -> None:
-        with session_scope() as s:
+        with self.db.session() as s:
             m = s.get(ScheduledMessage, message_id)
             if m.status not in ("sending", "in_doubt"):
                 return
@@ -361,7 +361,7 @@ class Scheduler:
         stats = stats or ScheduleStats()
         now = self.clock()
         if self._last_plan is None or now - self._last_plan >= self.plan_every or now < self._last_plan:
-            stats.planned += await asyncio.to_thread(plan, self.settings, self.content(), now)
+            stats.planned += await asyncio.to_thread(plan, self.db, self.settings, self.content(), now)
             self._last_plan = now
         await self.recover()
         while True:
@@ -372,21 +372,3 @@ class Scheduler:
             if len(ids) < self.batch:
                 break
         return stats
-
-
-def behind(content: Content, today: date, now: datetime) -> Iterable[dict]:
-    """Participants who haven't started or finished their open session, for facilitators."""
-    with session_scope() as s:
-        rows = s.execute(select(Participant).where(Participant.status == "active")).scalars().all()
-        for p in rows:
-            week = cal.current_week(content.programme, p.start_date, today)
-            if week == 0:
-                continue
-            progress = s.execute(select(SessionProgress).where(SessionProgress.participant_id == p.id,
-                                                               SessionProgress.week == week)).scalar_one_or_none()
-            if progress is not None and progress.completed_at is not None:
-                continue
-            state = "not started" if progress is None else "started, not finished"
-            days = (now - p.last_contact_at).days if p.last_contact_at else None
-            yield {"participant": p.id, "site": p.site.code, "week": week, "state": state,
-                   "days_since_contact": days, "opted_out": p.opted_out_at is not None}

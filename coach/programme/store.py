@@ -1,21 +1,19 @@
 """Where the engine keeps what he has done: SQL (the app database) or memory (previews, tests).
 
-    with sql_store() as store:               # one transaction per engine call
-        Coach(content, store).answer(pid, "6")
+    with db.session() as s:                  # one transaction per engine call
+        Coach(content, SqlStore(s)).answer(pid, "6")
 """
 
 from __future__ import annotations
 
 import copy
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Protocol, Set, Tuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from coach.core.db import session_scope
 from coach.core.db.models import (
     Answer,
     Checkin,
@@ -27,6 +25,28 @@ from coach.core.db.models import (
     StepProgress,
     utcnow,
 )
+
+
+class Store(Protocol):
+    """What the engine needs to remember. SqlStore and MemoryStore below implement it."""
+
+    def start_date(self, pid: str) -> date: ...
+    def get_stack(self, pid: str) -> List[dict]: ...
+    def set_stack(self, pid: str, stack: List[dict]) -> None: ...
+    def session_started(self, pid: str, week: int, step_id: str) -> None: ...
+    def session_position(self, pid: str, week: int, step_id: Optional[str]) -> None: ...
+    def session_completed(self, pid: str, week: int) -> None: ...
+    def session_step(self, pid: str, week: int) -> Optional[str]: ...
+    def completed_weeks(self, pid: str) -> Set[int]: ...
+    def started_weeks(self, pid: str) -> Set[int]: ...
+    def step_done(self, pid: str, week: int, step_id: str, status: str) -> None: ...
+    def steps_done(self, pid: str, week: int) -> Set[str]: ...
+    def save_text(self, pid: str, week: int, step_id: str, name: str, text: str) -> None: ...
+    def save_checkin(self, pid: str, week: int, field_name: str, value: int) -> None: ...
+    def set_goal(self, pid: str, week: int, text: str) -> None: ...
+    def rate_goal(self, pid: str, week: int, rating: Optional[int] = None, next_step: Optional[str] = None) -> None: ...
+    def goal(self, pid: str) -> Optional[str]: ...
+    def answer(self, pid: str, name: str) -> Optional[str]: ...
 
 
 class UnknownParticipant(LookupError):
@@ -184,12 +204,6 @@ class SqlStore:
             .order_by(Answer.updated_at.desc(), Answer.id.desc())
         ).first()
         return row[0] if row else None
-
-
-@contextmanager
-def sql_store(engine=None) -> Iterator[SqlStore]:
-    with session_scope(engine) as session:
-        yield SqlStore(session)
 
 
 @dataclass

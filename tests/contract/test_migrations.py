@@ -5,13 +5,13 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from coach.core.db import make_engine, upgrade
+from coach.core.db import Database, make_engine
 from coach.core.db.models import Base
 
 
 def test_migrations_match_models(tmp_path):
     url = f"sqlite:///{tmp_path / 'm.db'}"
-    upgrade(url)
+    Database(url).upgrade()
     engine = make_engine(url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -21,5 +21,5 @@ def test_migrations_match_models(tmp_path):
 
 def test_upgrade_is_idempotent(tmp_path):
     url = f"sqlite:///{tmp_path / 'm.db'}"
-    upgrade(url)
-    upgrade(url)
+    Database(url).upgrade()
+    Database(url).upgrade()

@@ -10,9 +10,10 @@ import asyncio
 import os
 import sys
 
+from coach.core.db import Database
+from coach.core.settings import get_settings
 from coach.programme.content.cache import content_cache
 from coach.programme.schedule import Scheduler, SendResult
-from coach.core.settings import get_settings
 from escalation.dispatch import Dispatcher
 
 
@@ -42,14 +43,10 @@ def main(out: str, name: str) -> int:
             await asyncio.sleep(0.003)
             return "ok"
 
-    class NoLimit:
-        async def acquire(self, n=1.0):
-            return None
-
     settings = get_settings()
-    scheduler = Scheduler(settings, lambda: content_cache().get(), Sender(),
-                          limiters={"telegram": NoLimit(), "sms": NoLimit()}, batch=20)
-    dispatcher = Dispatcher(settings, {"telegram": Notifier()}, lambda: content_cache().get().extra["staff_alerts"])
+    db, cache = Database.from_settings(settings), content_cache(settings.content_dir)
+    scheduler = Scheduler(db, settings, cache.get, Sender(), batch=20)
+    dispatcher = Dispatcher(db, settings, {"telegram": Notifier()}, lambda: cache.get().extra["staff_alerts"])
 
     async def run():
         for _ in range(40):

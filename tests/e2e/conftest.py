@@ -11,8 +11,8 @@ from tests.conftest import ROOT, free_port
 
 @pytest.fixture(scope="module")
 def stack_settings(tmp_path_factory):
-    from coach.core.db import upgrade
     from coach.app.runner import train
+    from coach.core.db import Database
     from coach.core.settings import load_settings
 
     home = tmp_path_factory.mktemp("e2e-home")
@@ -30,6 +30,6 @@ def stack_settings(tmp_path_factory):
         "COACH_AUTO_ENROL": "true",
     })
     settings = load_settings(env)
-    upgrade(settings.database_url)
+    Database(settings.database_url).upgrade()
     train(settings)  # no-op when `make train` already made a fresh model
     return settings

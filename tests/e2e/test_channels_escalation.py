@@ -17,14 +17,18 @@ import urllib.request
 import pytest
 from sqlalchemy import func, select
 
-from coach.programme.content.loader import load_content
-from coach.core.db import make_engine, upgrade
-from coach.core.db.models import Alert, AlertNotification, InboundMessage, Participant, SessionProgress
 from coach.app.runner import Stack, train
+from coach.core.db import Database, make_engine
+from coach.core.db.models import Alert, AlertNotification, InboundMessage, Participant, SessionProgress
 from coach.core.settings import load_settings
+from coach.programme.content.loader import load_content
 from tests.conftest import ROOT, free_port
 from tests.fakes.telegram_api import (
-    FakeTelegramAPI, make_callback_update, make_edited_message_update, make_sticker_update, make_text_update,
+    FakeTelegramAPI,
+    make_callback_update,
+    make_edited_message_update,
+    make_sticker_update,
+    make_text_update,
 )
 from tests.fakes.twilio_api import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilioAPI, signed_sms_webhook
 
@@ -58,7 +62,7 @@ def env(tmp_path_factory):
         "ALERT_RENOTIFY_MINUTES": "0.05", "WORKER_POLL_SECONDS": "0.2", "ALERT_TRIES_PER_PERSON": "2",
     })
     settings = load_settings(values)
-    upgrade(settings.database_url)
+    Database(settings.database_url).upgrade()
     train(settings)
     run = _cli(values)
     run("staff", "add", "--site", "north", "--name", "Fay", "--role", "facilitator", "--telegram-chat-id", str(STAFF_CHAT))

@@ -25,12 +25,12 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from coach.core.db import session_scope, upgrade
+from coach.core.db import Database
 from coach.core.db.engine import dispose_engines
 from coach.core.db.models import Alert, AlertNotification
 from coach.core.identity import IdentityVault
-from coach.programme.enrolment import enrol
 from coach.core.settings import load_settings, reset_settings_cache
+from coach.programme.enrolment import enrol
 from escalation.alerts import Signal, raise_alert
 from escalation.staff import add_staff
 from tests.conftest import ROOT
@@ -64,14 +64,15 @@ def test_kill_minus_nine_loses_nothing_and_sends_nothing_twice(tmp_path, monkeyp
     reset_settings_cache()
     dispose_engines()
     settings = load_settings(env)
-    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    db.upgrade()
     vault = IdentityVault.from_settings(settings)
-    with session_scope() as s:
+    with db.session() as s:
         add_staff(s, vault, "north", "Fay", "facilitator", telegram_chat_id="4242")
         pid = enrol(s, site="north", start=date(2026, 1, 1)).id
     codes = []
     for i in range(ALERTS):
-        with session_scope() as s:
+        with db.session() as s:
             codes.append(raise_alert(s, pid, f"message {i}", f"m{i}", Signal("suicide_self_harm", "high", (), "detector")).code)
 
     rng = random.Random(20261123)
@@ -86,7 +87,7 @@ def test_kill_minus_nine_loses_nothing_and_sends_nothing_twice(tmp_path, monkeyp
         deadline = time.time() + 90
         while time.time() < deadline:
             delivered = {c for c in codes if any(c in t for t in fake.sent_texts(4242))}
-            with session_scope() as s:
+            with db.session() as s:
                 busy = s.execute(select(AlertNotification.id).where(
                     AlertNotification.status.in_(("pending", "claimed", "sending")))).first()
             if len(delivered) == ALERTS and busy is None:
@@ -106,7 +107,7 @@ def test_kill_minus_nine_loses_nothing_and_sends_nothing_twice(tmp_path, monkeyp
     duplicates = {k: n for k, n in keys.items() if n > 1}
     assert duplicates == {}, f"sent twice: {duplicates}"
     assert {c for c, _ in keys} == set(codes), "an alert never reached staff"
-    with session_scope() as s:
+    with db.session() as s:
         rows = s.execute(select(AlertNotification)).scalars().all()
         statuses = Counter(r.status for r in rows)
         assert statuses["pending"] == statuses["claimed"] == statuses["sending"] == 0

@@ -18,10 +18,10 @@ import urllib.request
 import pytest
 from sqlalchemy import select
 
-from coach.programme.content.loader import load_content
+from coach.app.runner import Stack
 from coach.core.db import make_engine
 from coach.core.db.models import Answer, Checkin, SessionProgress
-from coach.app.runner import Stack
+from coach.programme.content.loader import load_content
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -15,12 +15,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from coach.core.db import session_scope, upgrade
+from coach.core.db import Database
 from coach.core.db.engine import dispose_engines
 from coach.core.db.models import ScheduledMessage, utcnow
 from coach.core.identity import IdentityVault, link_identity
-from coach.programme.enrolment import enrol
 from coach.core.settings import get_settings, reset_settings_cache
+from coach.programme.enrolment import enrol
 from escalation.alerts import Signal, raise_alert
 from escalation.staff import add_staff
 from tests.conftest import ROOT
@@ -37,11 +37,12 @@ def test_two_workers_on_postgresql(postgres_url, tmp_path, monkeypatch):
     monkeypatch.setenv("SCHEDULE_QUIET_END", "00:00")
     reset_settings_cache()
     dispose_engines()
-    upgrade(postgres_url)
+    db = Database(postgres_url)
+    db.upgrade()
     settings = get_settings()
     vault = IdentityVault.from_settings(settings)
     now = utcnow()
-    with session_scope() as s:
+    with db.session() as s:
         add_staff(s, vault, "north", "Fay", "facilitator", telegram_chat_id="4242")
         people = []
         for i in range(300):
@@ -53,7 +54,7 @@ def test_two_workers_on_postgresql(postgres_url, tmp_path, monkeypatch):
                                    next_attempt_at=now - timedelta(minutes=5), status="pending"))
     codes = []
     for i in range(40):  # other men: an open alert rightly holds back that man's nudges
-        with session_scope() as s:
+        with db.session() as s:
             pid = enrol(s, site="north", start=date.today()).id
             codes.append(raise_alert(s, pid, "x", f"m{i}", Signal("suicide_self_harm", "high", (), "detector")).code)
     out = tmp_path / "sent.log"

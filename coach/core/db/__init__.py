@@ -1,10 +1,11 @@
-"""App database: models, engine factory, migrations (Alembic).
+"""The app database: models, engines and transactions, claims, migrations (Alembic).
 
-    from coach.core.db import get_engine, session_scope
-    with session_scope() as s:
+    from coach.core.db import Database
+    db = Database.from_settings(settings)
+    with db.session() as s:
         s.execute(select(Participant))
 """
 
-from coach.core.db.engine import get_engine, make_engine, session_scope, upgrade
+from coach.core.db.engine import Database, dispose_engines, get_engine, make_engine
 
-__all__ = ["get_engine", "make_engine", "session_scope", "upgrade"]
+__all__ = ["Database", "dispose_engines", "get_engine", "make_engine"]

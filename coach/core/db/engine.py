@@ -1,15 +1,23 @@
-"""Engine factory and sessions (SQLAlchemy 1.4 with the 2.0-style API).
+"""Engines and transactions (SQLAlchemy 1.4 with the 2.0-style API).
 
 SQLite is the embedded default: WAL mode and a busy timeout let the Rasa server, the
 action server and the worker write to one file. PostgreSQL is the production path.
+
+    db = Database(settings.database_url)   # cheap: engines are shared per URL in a process
+    with db.session() as s:                # one transaction: commits on success, rolls back on error
+        s.execute(select(Participant))
+    db.upgrade()                           # create or migrate (Alembic)
+
+Nothing here reads settings: entry points build the ``Database`` and pass it down.
 """
 
 from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Dict, Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -28,11 +36,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
+def _sqlite_path(url: str) -> str:
+    return url.split("///", 1)[-1] if url.startswith("sqlite") else ""
+
+
 def make_engine(url: str) -> Engine:
     """A new engine for ``url``; for SQLite the parent folder is created."""
     kwargs: dict = {"future": True, "pool_pre_ping": True}
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = _sqlite_path(url)
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
@@ -42,12 +54,8 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def get_engine(url: Optional[str] = None) -> Engine:
+def get_engine(url: str) -> Engine:
     """One shared engine per URL per process (created on first use, never at import)."""
-    if url is None:
-        from coach.core.settings import get_settings
-
-        url = get_settings().database_url
     with _lock:
         engine = _engines.get(url)
         if engine is None:
@@ -62,18 +70,41 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
-@contextmanager
-def session_scope(engine: Optional[Engine] = None) -> Iterator[Session]:
-    """A transaction: commits on success, rolls back on error."""
-    session = Session(engine or get_engine(), future=True, expire_on_commit=False)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+@dataclass(frozen=True)
+class Database:
+    """The app database at ``url``: transactions and migrations."""
+
+    url: str
+
+    @classmethod
+    def from_settings(cls, settings) -> "Database":
+        return cls(settings.database_url)
+
+    @property
+    def engine(self) -> Engine:
+        return get_engine(self.url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: commits on success, rolls back on error."""
+        session = Session(self.engine, future=True, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Create or migrate the database to ``revision``."""
+        from alembic import command
+
+        path = _sqlite_path(self.url)
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        command.upgrade(alembic_config(self.url), revision)
 
 
 def alembic_config(url: str):
@@ -83,18 +114,3 @@ def alembic_config(url: str):
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
-
-
-def upgrade(url: Optional[str] = None, revision: str = "head") -> None:
-    """Create or migrate the database at ``url`` (default: settings) to ``revision``."""
-    from alembic import command
-
-    if url is None:
-        from coach.core.settings import get_settings
-
-        url = get_settings().database_url
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), revision)

@@ -1,7 +1,7 @@
 """Content as the running coach sees it: reloaded when an author publishes a change.
 
-The action server calls ``content_cache().get()`` on each request. A cheap signature
-(file names, sizes and modification times) decides whether to reload; a change that
+The action server calls ``content_cache(settings.content_dir).get()`` on each request. A cheap
+signature (file names, sizes and modification times) decides whether to reload; a change that
 fails the checks is not used (the last good content stays live, and the error is logged).
 """
 
@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 from coach.programme.content.loader import ContentError, load_content
 from coach.programme.content.model import Content
@@ -58,19 +58,21 @@ class ContentCache:
         return self._content
 
 
-_cache: Optional[ContentCache] = None
+_caches: Dict[Path, ContentCache] = {}
+_caches_lock = threading.Lock()
 
 
-def content_cache() -> ContentCache:
-    global _cache
-    if _cache is None:
-        from coach.core.settings import get_settings
-
-        _cache = ContentCache(get_settings().content_dir)
-    return _cache
+def content_cache(content_dir: Path) -> ContentCache:
+    """The process's cache for ``content_dir`` (one per folder, made on first use)."""
+    key = Path(content_dir).resolve()
+    with _caches_lock:
+        cache = _caches.get(key)
+        if cache is None:
+            cache = _caches[key] = ContentCache(key)
+        return cache
 
 
 def reset_content_cache() -> None:
-    """Forget the loaded content (tests that point COACH_CONTENT_DIR somewhere else)."""
-    global _cache
-    _cache = None
+    """Forget all loaded content (tests that edit content folders)."""
+    with _caches_lock:
+        _caches.clear()

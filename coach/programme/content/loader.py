@@ -21,11 +21,25 @@ from pathlib import Path
 from typing import List, Tuple
 
 from coach.programme.content import language, reminders, safety, sessions
-from coach.programme.content.language import INTENT_RE, REQUIRED_INTENTS, normalise_example
+from coach.programme.content.language import (
+    INTENT_RE,
+    REQUIRED_INTENTS,
+    normalise_example,
+)
 from coach.programme.content.model import Content
-from coach.programme.content.reader import DISCREET_WORDS, MAX_SEGMENTS, Problem, Reader, display_path
+from coach.programme.content.reader import (
+    DISCREET_WORDS,
+    MAX_SEGMENTS,
+    Problem,
+    Reader,
+    display_path,
+)
 from coach.programme.content.reminders import REMINDER_MESSAGES
-from coach.programme.content.safety import SAFETY_MESSAGES, SAFETY_REPLIES, STAFF_ALERT_TEMPLATES
+from coach.programme.content.safety import (
+    SAFETY_MESSAGES,
+    SAFETY_REPLIES,
+    STAFF_ALERT_TEMPLATES,
+)
 from coach.programme.content.sessions import COMMON_FIELDS, ID_RE, SAVE_RE, STEP_FIELDS
 
 __all__ = [

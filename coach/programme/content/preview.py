@@ -12,7 +12,8 @@ from typing import TextIO
 from coach.programme import calendar as cal
 from coach.programme.answers import normalise
 from coach.programme.content.model import Content
-from coach.programme.engine import Coach, Reply
+from coach.programme.engine import Coach
+from coach.programme.reply import Reply
 from coach.programme.store import MemoryStore
 
 PID = "preview"

@@ -13,7 +13,13 @@ from typing import Any, Dict
 from coach.core.risk import REPLY_KEYS
 from coach.core.text import sms
 from coach.core.text.render import estimate, placeholders
-from coach.programme.content.reader import MAX_SEGMENTS, Reader, indiscreet_words, line_of, suggest
+from coach.programme.content.reader import (
+    MAX_SEGMENTS,
+    Reader,
+    indiscreet_words,
+    line_of,
+    suggest,
+)
 
 SAFETY_REPLIES = REPLY_KEYS  # category: the severities it needs a reply for
 SAFETY_MESSAGES = ("safe_question", "safe_yes", "safe_no", "safe_unclear")

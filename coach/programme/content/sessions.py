@@ -26,7 +26,13 @@ from coach.programme.content.model import (
     Tool,
     Toolkit,
 )
-from coach.programme.content.reader import MAX_SEGMENTS, Reader, display_path, line_of, suggest
+from coach.programme.content.reader import (
+    MAX_SEGMENTS,
+    Reader,
+    display_path,
+    line_of,
+    suggest,
+)
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SAVE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z_]+)?$")

@@ -7,9 +7,9 @@ Adding a case here is how a clinician records a new phrase the detector must han
 
 from __future__ import annotations
 
-import pytest
-
 from pathlib import Path
+
+import pytest
 
 from escalation.evaluate import evaluate, load_records
 

@@ -11,14 +11,14 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from coach.core.db import session_scope
 from coach.core.db.models import Alert, AlertEvent, AlertNotification
 from coach.core.identity import IdentityVault
+from coach.core.notify import SendError
 from coach.programme.enrolment import enrol
 from escalation.alerts import AckError, Signal, acknowledge, add_followup, raise_alert
 from escalation.dispatch import Dispatcher
-from coach.core.notify import SendError
 from escalation.staff import add_staff, set_rota
+from tests.conftest import db_session
 
 pytestmark = pytest.mark.safety
 
@@ -59,7 +59,7 @@ class FakeNotifier:
 def world(app):
     """A site with two facilitators and one ISS worker on the rota, a supervisor, and a participant."""
     vault = IdentityVault.from_settings(app.settings)
-    with session_scope() as s:
+    with db_session() as s:
         f1 = add_staff(s, vault, "north", "Fay", "facilitator", telegram_chat_id="101")
         f2 = add_staff(s, vault, "north", "Sam", "facilitator", telegram_chat_id="102", phone="+447700900102",
                        notify=["telegram", "sms"])
@@ -71,12 +71,12 @@ def world(app):
         ids = dict(f1=f1.id, f2=f2.id, iss=iss.id, sup=sup.id)
     clock = Clock()
     tg, sms = FakeNotifier("telegram"), FakeNotifier("sms")
-    d = Dispatcher(app.settings, {"telegram": tg, "sms": sms}, lambda: TEMPLATES, clock=clock)
+    d = Dispatcher(app.db, app.settings, {"telegram": tg, "sms": sms}, lambda: TEMPLATES, clock=clock)
     return type("World", (), dict(pid=pid, ids=ids, clock=clock, tg=tg, sms=sms, d=d, settings=app.settings))
 
 
 def raise_one(w, category="suicide_self_harm", message_id="m1", text="I want to end it"):
-    with session_scope() as s:
+    with db_session() as s:
         alert = raise_alert(s, w.pid, text, message_id, Signal(category, "high", ("x",), "detector"),
                             context=[{"who": "participant", "text": "earlier"}], now=w.clock())
         return alert.id, alert.code
@@ -87,14 +87,14 @@ def run(w):
 
 
 def rows(alert_id):
-    with session_scope() as s:
+    with db_session() as s:
         return [(n.round, n.staff_id, n.channel, n.status) for n in
                 s.execute(select(AlertNotification).where(AlertNotification.alert_id == alert_id)
                           .order_by(AlertNotification.id)).scalars()]
 
 
 def kinds(alert_id):
-    with session_scope() as s:
+    with db_session() as s:
         return [e.kind for e in s.execute(select(AlertEvent).where(AlertEvent.alert_id == alert_id)
                                           .order_by(AlertEvent.id)).scalars()]
 
@@ -114,7 +114,7 @@ def test_partner_and_child_alerts_also_go_to_the_iss_worker(world):
 
 def test_one_message_raises_one_alert_however_many_signals(world):
     a1, _ = raise_one(world)
-    with session_scope() as s:
+    with db_session() as s:
         again = raise_alert(s, world.pid, "I want to end it", "m1", Signal("unclassified", "high", (), "classifier"))
         assert again.id == a1
         assert s.execute(select(func.count()).select_from(Alert)).scalar() == 1
@@ -125,7 +125,7 @@ def test_sent_then_acknowledged_stops_everything(world):
     alert_id, code = raise_one(world)
     run(world)
     assert len(world.tg.sent) == 1 and world.tg.sent[0][0] == "101"
-    with session_scope() as s:
+    with db_session() as s:
         acknowledge(s, code, staff_id=world.ids["f1"], via="telegram")
     world.clock.advance(minutes=60)
     run(world)
@@ -210,7 +210,7 @@ def test_a_process_killed_mid_send_leaves_a_row_that_becomes_in_doubt(world):
 def test_two_dispatchers_never_claim_the_same_row(world):
     for i in range(10):
         raise_one(world, message_id=f"m{i}")
-    other = Dispatcher(world.settings, world.d.notifiers, lambda: TEMPLATES, clock=world.clock)
+    other = Dispatcher(world.d.db, world.settings, world.d.notifiers, lambda: TEMPLATES, clock=world.clock)
     a, _ = world.d.claim(limit=6)
     b, _ = other.claim(limit=6)
     assert len(a) == 6 and len(b) == 4 and not set(a) & set(b)
@@ -218,7 +218,7 @@ def test_two_dispatchers_never_claim_the_same_row(world):
 
 def test_followups_are_added_and_never_cancel(world):
     alert_id, code = raise_one(world)
-    with session_scope() as s:
+    with db_session() as s:
         assert add_followup(s, world.pid, "only joking mate", "m2", now=world.clock()) == 1
         assert s.get(Alert, alert_id).status == "open"
     run(world)
@@ -227,7 +227,7 @@ def test_followups_are_added_and_never_cancel(world):
 
 def test_acknowledge_rejects_unknown_codes_and_inactive_staff(world):
     _, code = raise_one(world)
-    with session_scope() as s:
+    with db_session() as s:
         with pytest.raises(AckError):
             acknowledge(s, "ZZZZZZ", staff_id=None, via="cli")
         with pytest.raises(AckError):
@@ -236,17 +236,17 @@ def test_acknowledge_rejects_unknown_codes_and_inactive_staff(world):
 
 def test_no_one_to_notify_is_audited_and_picked_up_when_staff_arrive(app):
     vault = IdentityVault.from_settings(app.settings)
-    with session_scope() as s:
+    with db_session() as s:
         pid = enrol(s, site="empty", start=date(2026, 1, 1)).id
         alert = raise_alert(s, pid, "help", "m1", Signal("suicide_self_harm", "high", (), "detector"))
         alert_id = alert.id
     assert "no_one_to_notify" in kinds(alert_id)
-    with session_scope() as s:
+    with db_session() as s:
         add_staff(s, vault, "empty", "New", "facilitator", telegram_chat_id="555")
     clock = Clock()
     clock.now = datetime.utcnow() + timedelta(minutes=app.settings.alert_renotify_minutes + 1)
     tg = FakeNotifier("telegram")
-    asyncio.run(Dispatcher(app.settings, {"telegram": tg}, lambda: TEMPLATES, clock=clock).run_once())
+    asyncio.run(Dispatcher(app.db, app.settings, {"telegram": tg}, lambda: TEMPLATES, clock=clock).run_once())
     assert tg.sent and tg.sent[0][0] == "555"
 
 

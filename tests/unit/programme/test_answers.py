@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from coach.programme.answers import NumberAnswer, is_dunno, is_repeat, is_skip, normalise, parse_number, parse_option, parse_yes_no
+from coach.programme.answers import (
+    NumberAnswer,
+    is_dunno,
+    is_repeat,
+    is_skip,
+    normalise,
+    parse_number,
+    parse_option,
+    parse_yes_no,
+)
 
 # -- normalise --------------------------------------------------------------------------------------
 

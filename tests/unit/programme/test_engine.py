@@ -10,11 +10,12 @@ from typing import Callable, List, Optional, Tuple
 
 import pytest
 
+from coach.core.text.render import render
 from coach.programme import calendar as cal
 from coach.programme.content.loader import load_content
 from coach.programme.content.model import Content, Flow, Option, Source, Step
-from coach.core.text.render import render
-from coach.programme.engine import Coach, Reply
+from coach.programme.engine import Coach
+from coach.programme.reply import Reply
 from coach.programme.store import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -653,7 +654,7 @@ def test_progress_when_idle(content):
     coach, store = coach_on(content, 1)
     store.session_completed(PID, 0)
     reply = coach.progress(PID)
-    assert reply.texts == [f"You've finished 0 of 12 sessions. Week 1 is ready now. Reply HI to start."]
+    assert reply.texts == ["You've finished 0 of 12 sessions. Week 1 is ready now. Reply HI to start."]
     assert not reply.active
 
 

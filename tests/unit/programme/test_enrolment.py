@@ -7,11 +7,19 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from coach.core.db import session_scope
 from coach.core.db.models import ChannelIdentity, EnrolmentCode, SenderCounter
-from coach.programme.enrolment import allowed, is_help, is_start, is_stop, issue_code, join_code_in, redeem
 from coach.core.identity import IdentityVault, find_participant
-from coach.programme.enrolment import enrol
+from coach.programme.enrolment import (
+    allowed,
+    enrol,
+    is_help,
+    is_start,
+    is_stop,
+    issue_code,
+    join_code_in,
+    redeem,
+)
+from tests.conftest import db_session
 
 
 @pytest.fixture
@@ -20,10 +28,10 @@ def vault(app):
 
 
 def test_a_code_links_once_and_only_once(app, vault):
-    with session_scope() as s:
+    with db_session() as s:
         pid = enrol(s, site="north", start=date(2026, 1, 5)).id
         code = issue_code(s, vault, pid)
-    with session_scope() as s:
+    with db_session() as s:
         assert redeem(s, vault, code.lower(), "sms", "+447700900123").participant_id == pid
         assert redeem(s, vault, code, "telegram", "42").reason == "used"
         assert redeem(s, vault, "ZZZZZZZZ", "telegram", "42").reason == "wrong"
@@ -35,17 +43,17 @@ def test_a_code_links_once_and_only_once(app, vault):
 
 
 def test_codes_expire_and_a_new_code_replaces_the_old(app, vault):
-    with session_scope() as s:
+    with db_session() as s:
         pid = enrol(s, site="north", start=date(2026, 1, 5)).id
         old = issue_code(s, vault, pid)
         new = issue_code(s, vault, pid)
-    with session_scope() as s:
+    with db_session() as s:
         assert redeem(s, vault, old, "sms", "+447700900124").reason == "expired"
         row = s.execute(select(EnrolmentCode).where(EnrolmentCode.used_at.is_(None),
                                                     EnrolmentCode.expires_at > date(2000, 1, 1))).scalars().all()
         for r in row:
             r.expires_at = r.expires_at - timedelta(days=30)
-    with session_scope() as s:
+    with db_session() as s:
         assert redeem(s, vault, new, "sms", "+447700900124").reason == "expired"
 
 
@@ -70,7 +78,7 @@ def test_start_help_and_join():
 
 
 def test_rate_limit_counts_only_a_keyed_hash(app, vault):
-    with session_scope() as s:
+    with db_session() as s:
         results = [allowed(s, vault, "sms", "+447700900999", "join", 5, timedelta(hours=1)) for _ in range(7)]
         assert results == [True] * 5 + [False, False]
         keys = [r.key for r in s.execute(select(SenderCounter)).scalars()]

@@ -10,10 +10,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.rhythm import ActionSetReminder
-from coach.core.db import session_scope
 from coach.core.db.models import Preferences
 from coach.programme.enrolment import enrol
 from coach.programme.preferences import Change, parse_preference
+from tests.conftest import db_session
 
 
 @pytest.mark.parametrize("text, change", [
@@ -51,13 +51,13 @@ def run(pid, text):
 
 
 def test_the_action_stores_and_confirms(app):
-    with session_scope() as s:
+    with db_session() as s:
         pid = enrol(s, site="north", start=date(2026, 1, 5)).id
     assert run(pid, "remind me tuesdays at 7pm") == "OK. I'll send your reminders on Tuesdays at 7pm."
     assert "between 10pm and" in run(pid, "dont text me after 10pm")
     assert "No reminders until after" in run(pid, "no reminders this week")
     assert "Tell me a day and time" in run(pid, "whenever")
-    with session_scope() as s:
+    with db_session() as s:
         prefs = s.get(Preferences, pid)
         assert (prefs.nudge_weekday, prefs.nudge_time, prefs.quiet_start) == (1, "19:00", "22:00")
         assert prefs.paused_until is not None

@@ -13,13 +13,17 @@ from typing import List, Optional
 
 from sqlalchemy import select
 
-from coach.programme import calendar as cal
-from coach.programme.content.cache import content_cache
-from coach.core.db import session_scope
-from coach.core.db.models import Participant, Preferences, ScheduledMessage, SessionProgress
+from coach.core.db.models import (
+    Participant,
+    Preferences,
+    ScheduledMessage,
+    SessionProgress,
+)
 from coach.core.identity import IdentityVault, link_identity
+from coach.programme import calendar as cal
 from coach.programme.enrolment import enrol
 from coach.programme.schedule import Scheduler, SendResult
+from tests.conftest import content, db_session
 
 START = date(2026, 3, 2)  # a Monday; the clocks go forward on 29 March
 
@@ -50,14 +54,9 @@ class FakeSender:
         return message_id in self.rasa_has
 
 
-class NoLimit:
-    async def acquire(self, n=1.0):
-        return None
-
-
 def make(app, start=START, prefs: Optional[dict] = None):
     vault = IdentityVault.from_settings(app.settings)
-    with session_scope() as s:
+    with db_session() as s:
         pid = enrol(s, site="north", start=start).id
         link_identity(s, vault, pid, "telegram", "777")
         if prefs:
@@ -68,12 +67,11 @@ def make(app, start=START, prefs: Optional[dict] = None):
 
 
 def scheduler(app, clock, sender):
-    return Scheduler(app.settings, lambda: content_cache().get(), sender, clock=clock,
-                     limiters={"telegram": NoLimit(), "sms": NoLimit()}, plan_every=timedelta(hours=1))
+    return Scheduler(app.db, app.settings, content, sender, clock=clock, plan_every=timedelta(hours=1))
 
 
 def progress(pid, week, started: datetime, completed: Optional[datetime] = None):
-    with session_scope() as s:
+    with db_session() as s:
         row = s.execute(select(SessionProgress).where(SessionProgress.participant_id == pid,
                                                       SessionProgress.week == week)).scalar_one_or_none()
         if row is None:
@@ -83,7 +81,7 @@ def progress(pid, week, started: datetime, completed: Optional[datetime] = None)
 
 
 def _next_due(after: datetime) -> Optional[datetime]:
-    with session_scope() as s:
+    with db_session() as s:
         return s.execute(select(ScheduledMessage.next_attempt_at).where(
             ScheduledMessage.status == "pending", ScheduledMessage.next_attempt_at > after)
             .order_by(ScheduledMessage.next_attempt_at)).scalars().first()
@@ -118,7 +116,7 @@ def run_until(sched, clock, until: datetime, step=timedelta(hours=6), events=(),
 def received(sender) -> List[tuple]:
     """(kind, week, UK local time) of everything that reached him, in order."""
     out = []
-    with session_scope() as s:
+    with db_session() as s:
         for mid, when in sender.sent:
             m = s.get(ScheduledMessage, mid)
             out.append((m.kind, m.week, cal.utc_to_local(when).replace(tzinfo=None)))
@@ -130,14 +128,14 @@ def local(d: date, hh: int, mm: int = 0) -> datetime:
 
 
 def opens(week: int, start=START) -> date:
-    return cal.opens_on(content_cache().get().programme, start, week)
+    return cal.opens_on(content().programme, start, week)
 
 
 def test_a_whole_programme_day_by_day(app):
     """Week 2 never started (follow-up), week 3 started but not finished (pick-up), the rest
     finished the day after they open (coaching-call prompts); then the booster."""
     pid, clock, sender, sched = make(app)
-    booster = content_cache().get().programme.booster_week
+    booster = content().programme.booster_week
 
     def behave(now):
         for week in range(1, 13):
@@ -153,7 +151,7 @@ def test_a_whole_programme_day_by_day(app):
             if now == cal.local_to_utc(day + timedelta(days=1), time(12)):
                 progress(pid, week, now - timedelta(minutes=20), now)
 
-    end = cal.local_to_utc(cal.opens_on(content_cache().get().programme, START, booster) + timedelta(days=3), time(0))
+    end = cal.local_to_utc(cal.opens_on(content().programme, START, booster) + timedelta(days=3), time(0))
     moments = [cal.local_to_utc(opens(w) + timedelta(days=d), time(12)) for w in range(1, 13) for d in (1, 4)]
     run_until(sched, clock, end, events=moments, on_tick=behave)
 
@@ -172,7 +170,7 @@ def test_a_whole_programme_day_by_day(app):
     assert received(sender) == expected
     # 18:00 UK is 18:00 UTC before 29 March and 17:00 UTC after: the clock change is followed
     assert [w for _, w in sender.sent][:1] == [datetime(2026, 3, 9, 18, 0)]
-    with session_scope() as s:
+    with db_session() as s:
         statuses = {(m.kind, m.week): m.status for m in s.execute(select(ScheduledMessage)).scalars()}
     assert statuses[("pick_up", 2)] == "skipped" and statuses[("follow_up", 3)] == "skipped"
 
@@ -203,7 +201,7 @@ def test_worker_down_at_due_time_catches_up_within_grace_and_skips_stale(app):
     run_until(sched, clock, cal.local_to_utc(w2 + timedelta(days=1), time(23)), skip=skip)
     got = [(k, w, t) for k, w, t in received(sender) if k == "session_open"]
     assert got[0] == ("session_open", 1, local(w1, 19, 30))  # caught up as soon as it was back
-    with session_scope() as s:
+    with db_session() as s:
         week2 = s.execute(select(ScheduledMessage).where(ScheduledMessage.kind == "session_open",
                                                          ScheduledMessage.week == 2)).scalar_one()
     # 18:00 missed; the worker came back at 09:00 next day: 15 h late > 12 h grace -> skipped, not sent
@@ -231,11 +229,11 @@ def test_opted_out_and_paused_men_get_nothing(app):
     pid, clock, sender, sched = make(app)
     run_until(sched, clock, cal.local_to_utc(opens(2), time(0)))
     before = len(sender.sent)
-    with session_scope() as s:
+    with db_session() as s:
         s.get(Participant, pid).opted_out_at = clock.now
     run_until(sched, clock, cal.local_to_utc(opens(4), time(0)))
     assert len(sender.sent) == before
-    with session_scope() as s:
+    with db_session() as s:
         p = s.get(Participant, pid)
         p.opted_out_at = None
         s.add(Preferences(participant_id=pid, paused_until=opens(4) + timedelta(days=6)))
@@ -266,14 +264,14 @@ def test_retries_with_backoff_and_in_doubt_settled_from_the_tracker(app):
     run_until(sched, clock, cal.local_to_utc(opens(2), time(17)))
     sender.fail = [SendResult("in_doubt", "timeout")]
     run_until(sched, clock, cal.local_to_utc(opens(2), time(18)))
-    with session_scope() as s:
+    with db_session() as s:
         m = s.execute(select(ScheduledMessage).where(ScheduledMessage.kind == "session_open",
                                                      ScheduledMessage.week == 2)).scalar_one()
         mid = m.id
         assert m.status == "in_doubt"
     sender.rasa_has.add(mid)  # Rasa did get it
     run_until(sched, clock, cal.local_to_utc(opens(2), time(19)))
-    with session_scope() as s:
+    with db_session() as s:
         assert s.get(ScheduledMessage, mid).status == "sent"
     assert [m for m, _ in sender.sent].count(mid) == 0  # counted as sent without sending again
 
@@ -282,7 +280,7 @@ def test_two_workers_share_the_work_without_double_sends(app):
     clock = Clock(cal.local_to_utc(START, time(0)))
     sender = FakeSender(clock)
     vault = IdentityVault.from_settings(app.settings)
-    with session_scope() as s:
+    with db_session() as s:
         for i in range(60):
             p = enrol(s, site="north", start=START)
             link_identity(s, vault, p.id, "telegram", f"9{i:04d}")

@@ -2,7 +2,6 @@
 
 from alembic import context
 
-
 from coach.core.db.engine import make_engine
 from coach.core.db.models import Base
 

@@ -9,13 +9,19 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from bot.actions.digressions import ActionFallback, ActionHelp, ActionOpenToolkit, ActionPause, ActionProgress, ActionRepeatLast
+from bot.actions.digressions import (
+    ActionFallback,
+    ActionHelp,
+    ActionOpenToolkit,
+    ActionPause,
+    ActionProgress,
+    ActionRepeatLast,
+)
 from bot.actions.session import ActionBegin, ActionFlowDone, AskFlowAnswer, ValidateFlowForm, requested_week
-from coach.programme.content.cache import content_cache
-from coach.core.db import session_scope
 from coach.core.db.models import Answer, Checkin, SessionProgress
-from coach.programme.enrolment import enrol
 from coach.programme.calendar import start_for_week, uk_today
+from coach.programme.enrolment import enrol
+from tests.conftest import content, db_session
 
 
 def tracker(pid: str, text: str = "", intent: str = "", events=None, active_loop=None) -> Tracker:
@@ -37,8 +43,8 @@ def texts(d: CollectingDispatcher):
 
 
 def make_participant(week: int = 1) -> str:
-    programme = content_cache().get().programme
-    with session_scope() as s:
+    programme = content().programme
+    with db_session() as s:
         return enrol(s, site="test", start=start_for_week(programme, week, uk_today())).id
 
 
@@ -66,7 +72,7 @@ def test_answers_are_stored_and_bad_numbers_reask(app):
     assert "0 to 10" in texts(d)[0]
     d, result = answer(pid, "6", "number")
     assert result == {"flow_answer": None} and texts(d) == []
-    with session_scope() as s:
+    with db_session() as s:
         row = s.execute(select(Checkin).where(Checkin.participant_id == pid)).scalar_one()
         assert row.mood == 6 and row.week == 1
 
@@ -74,13 +80,12 @@ def test_answers_are_stored_and_bad_numbers_reask(app):
 def test_whole_session_completes_and_form_ends(app):
     pid = make_participant(week=1)
     run(ActionBegin(), tracker(pid, "hi", "greet"))
-    content = content_cache().get()
-    flow = content.sessions[1]
+    flow = content().sessions[1]
     replies = {"number": "5", "yesno": "y", "quiz": None, "choice": None, "question": "  my own words  ", "message": "ok"}
     result = {"flow_answer": None}
     for _ in range(60):
         run(AskFlowAnswer(), tracker(pid))
-        with session_scope() as s:
+        with db_session() as s:
             state = s.execute(select(SessionProgress).where(SessionProgress.participant_id == pid)).scalar_one()
             step = flow.step(state.current_step) if state.current_step else None
         if step is None:
@@ -91,7 +96,7 @@ def test_whole_session_completes_and_form_ends(app):
             break
     assert result == {"flow_answer": "done"}
     assert "coaching" in texts(d)[-1].lower()
-    with session_scope() as s:
+    with db_session() as s:
         progress = s.execute(select(SessionProgress).where(SessionProgress.participant_id == pid)).scalar_one()
         assert progress.completed_at is not None
         stored = s.execute(select(Answer.text).where(Answer.participant_id == pid)).scalars().all()

@@ -1,69 +1,92 @@
-"""Escalation never depends on the dialogue model: the channel raises the alert first.
+"""One trip per inbound message, and escalation that never depends on the dialogue model.
 
 - A flagged message gives exactly one alert before Rasa is even called, whatever the
-  dialogue then predicts (here: nothing at all, or the risk action as well).
-- The NLU component turns a flagged message into `risk_disclosure` whatever the classifier
-  said, and never removes the classifier's own `risk_disclosure` (a second signal).
+  dialogue then predicts; a redelivered update is a no-op.
+- An ordinary message costs one transaction at ingress, loads the participant once, and is
+  read for risk once; the decision travels with it.
+- STOP, START, HELP, stickers, edits and blocks are routed without Rasa.
 """
 
 from __future__ import annotations
 
 import asyncio
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from rasa.shared.nlu.training_data.message import Message
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.actions.safety import _respond
-from bot.channels.ingress import Ingress
-from bot.components.risk import RiskGate
-from coach.core.db import session_scope
-from coach.core.db.models import Alert, AlertEvent
+from bot.channels.ingress import Ingress, NotStored
+from bot.runtime import Runtime
+from coach.core.db.models import Alert, AlertEvent, InboundMessage, Participant
+from coach.core.identity import link_identity
+from coach.messaging.inbound import Inbound
 from coach.programme.enrolment import enrol
-from escalation.alerts import Signal
+from escalation.risk import RiskDecision, Signal
+from tests.conftest import db_session
 
 pytestmark = pytest.mark.safety
 
+CHAT = "4242"
+
 
 @pytest.fixture
-def pid(app):
-    with session_scope() as s:
-        return enrol(s, site="north", start=date(2026, 1, 5)).id
+def rt(app):
+    return Runtime.from_settings(app.settings, telegram=None, sms=None)
+
+
+@pytest.fixture
+def pid(app, rt):
+    with db_session() as s:
+        p = enrol(s, site="north", start=date(2026, 1, 5))
+        link_identity(s, rt.vault, p.id, "telegram", CHAT)
+        return p.id
 
 
 def alerts(pid):
-    with session_scope() as s:
+    with db_session() as s:
         return s.execute(select(func.count()).select_from(Alert).where(Alert.participant_id == pid)).scalar()
 
 
-def test_a_flagged_message_raises_exactly_one_alert_before_and_without_the_dialogue(app, pid):
-    ingress = Ingress.from_settings(app.settings)
-    alert_id = asyncio.run(ingress.before_dialogue(pid, "I'm going to end my life tonight", "msg-1"))
-    assert alert_id is not None and alerts(pid) == 1  # the dialogue has not run at all
+_next = [0]
+
+
+def update(text, kind="text", sender=CHAT):
+    _next[0] += 1
+    return Inbound(str(_next[0]), sender, kind, text)
+
+
+def admit(rt, inbound, channel="telegram"):
+    return asyncio.run(Ingress(rt).admit(channel, inbound))
+
+
+def test_a_flagged_message_raises_exactly_one_alert_before_and_without_the_dialogue(rt, pid):
+    inbound = update("I'm going to end my life tonight")
+    turn = admit(rt, inbound)
+    assert turn.route == "dialogue" and turn.alert_id is not None and alerts(pid) == 1  # Rasa has not run
+    assert turn.metadata["risk"]["escalate"] and turn.metadata["risk"]["category"] == "suicide_self_harm"
     # the dialogue then does its own thing (the risk action, for instance): still one alert
-    info = _respond(pid, "msg-1", "I'm going to end my life tonight", Signal("unclassified", "high", (), "classifier"))
-    assert info["id"] == alert_id and alerts(pid) == 1
-    # the same update delivered again: still one
-    asyncio.run(ingress.before_dialogue(pid, "I'm going to end my life tonight", "msg-1"))
-    assert alerts(pid) == 1
+    info = _respond(pid, turn.message_id, inbound.text, Signal("unclassified", "high", (), "classifier"))
+    assert info["id"] == turn.alert_id and alerts(pid) == 1
+    # the same update delivered again: nothing new
+    assert admit(rt, inbound).route == "duplicate" and alerts(pid) == 1
 
 
 def test_the_classifier_alone_can_add_an_alert(app, pid):
     info = _respond(pid, "msg-9", "something the word list missed", Signal("unclassified", "high", (), "classifier"))
     assert alerts(pid) == 1
-    with session_scope() as s:
+    with db_session() as s:
         alert = s.get(Alert, info["id"])
         assert alert.source == "classifier" and alert.category == "unclassified" and alert.needs_iss
 
 
-def test_benign_messages_raise_nothing_and_later_messages_are_followups(app, pid):
-    ingress = Ingress.from_settings(app.settings)
-    assert asyncio.run(ingress.before_dialogue(pid, "my back is killing me", "m1")) is None
+def test_benign_messages_raise_nothing_and_later_messages_are_followups(rt, pid):
+    assert admit(rt, update("my back is killing me")).alert_id is None
     assert alerts(pid) == 0
-    asyncio.run(ingress.before_dialogue(pid, "i want to kill myself", "m2"))
-    asyncio.run(ingress.before_dialogue(pid, "only joking, you misunderstood", "m3"))
-    with session_scope() as s:
+    admit(rt, update("i want to kill myself"))
+    admit(rt, update("only joking, you misunderstood"))
+    with db_session() as s:
         alert = s.execute(select(Alert).where(Alert.participant_id == pid)).scalar_one()
         assert alert.status == "open"
         notes = [e.detail.get("text") for e in s.execute(select(AlertEvent).where(
@@ -71,54 +94,111 @@ def test_benign_messages_raise_nothing_and_later_messages_are_followups(app, pid
     assert notes == ["only joking, you misunderstood"]
 
 
-def gate_process(text, intent, confidence=0.9, ranking=None):
-    m = Message(data={"text": text, "intent": {"name": intent, "confidence": confidence},
-                      "intent_ranking": ranking or [{"name": intent, "confidence": confidence}]})
-    RiskGate({"lexicon": None, "rescue_threshold": 0.6}).process([m])
-    return m
+@contextmanager
+def counting(rt):
+    """Transactions begun and participant rows loaded on the app database, and detector reads."""
+    seen = {"transactions": 0, "participant_loads": 0, "reads": 0}
+
+    def begin(_conn):
+        seen["transactions"] += 1
+
+    def execute(_conn, _cursor, statement, *_a):
+        if statement.lstrip().lower().startswith("select") and "from participants" in statement.lower():
+            seen["participant_loads"] += 1
+
+    detector = rt.detector()
+    original = detector.detect
+
+    def detect(text, *a, **k):
+        seen["reads"] += 1
+        return original(text, *a, **k)
+
+    event.listen(rt.db.engine, "begin", begin)
+    event.listen(rt.db.engine, "before_cursor_execute", execute)
+    detector.detect = detect
+    try:
+        yield seen
+    finally:
+        event.remove(rt.db.engine, "begin", begin)
+        event.remove(rt.db.engine, "before_cursor_execute", execute)
+        del detector.detect
 
 
-def test_risk_gate_overrides_whatever_the_classifier_predicted(app):
-    m = gate_process("i grabbed her by the throat last night", "inform", 0.97)
-    assert m.get("intent")["name"] == "risk_disclosure"
-    assert m.get("risk")["source"] == "detector" and m.get("risk")["category"] == "harm_to_partner"
+def test_an_ordinary_message_is_one_transaction_one_participant_load_one_risk_read(rt, pid):
+    admit(rt, update("warm up"))  # the detector and the engine exist already
+    with counting(rt) as seen:
+        turn = admit(rt, update("about a 6 i reckon"))
+    assert turn.route == "dialogue" and turn.decision == RiskDecision()
+    assert seen == {"transactions": 1, "participant_loads": 1, "reads": 1}
+    with db_session() as s:
+        row = s.get(InboundMessage, turn.row_id)
+        assert row.status == "processing" and row.text == "about a 6 i reckon" and row.participant_id == pid
 
 
-def test_risk_gate_keeps_the_classifiers_risk_and_never_removes_it(app):
-    m = gate_process("everything is pointless and i have a plan", "risk_disclosure", 0.8)
-    assert m.get("intent")["name"] == "risk_disclosure"
-    m = gate_process("hmm", "nlu_fallback", 1.0, ranking=[{"name": "nlu_fallback", "confidence": 1.0},
-                                                         {"name": "risk_disclosure", "confidence": 0.7}])
-    assert m.get("intent")["name"] == "risk_disclosure" and m.get("risk")["source"] == "classifier"
+def test_a_flagged_message_adds_one_transaction_for_its_alert(rt, pid):
+    admit(rt, update("warm up"))
+    with counting(rt) as seen:
+        turn = admit(rt, update("i grabbed her by the throat last night"))
+    assert turn.alert_id is not None and seen["reads"] == 1
+    assert seen["transactions"] == 2  # the inbox row; then the alert with its notifications
 
 
-def test_risk_gate_leaves_benign_messages_alone(app):
-    m = gate_process("my back is killing me", "inform", 0.6)
-    assert m.get("intent")["name"] == "inform" and m.get("risk")["escalate"] is False
+@pytest.mark.parametrize("text,kind,route,reply,opted_out", [
+    ("STOP", "text", "reply", "stopped", True),
+    ("help", "text", "reply", "help", False),
+    ("", "non_text", "reply", "non_text", False),
+    ("changed my mind", "edited", "reply", "edited", False),
+    ("", "blocked", "done", None, True),
+    ("", "unblocked", "done", None, False),
+])
+def test_routes_that_never_reach_rasa(rt, pid, text, kind, route, reply, opted_out):
+    turn = admit(rt, update(text, kind))
+    assert (turn.route, turn.reply) == (route, reply)
+    with db_session() as s:
+        assert (s.get(Participant, pid).opted_out_at is not None) is opted_out
+        assert s.get(InboundMessage, turn.row_id).text is None  # nothing kept that needn't be
 
 
-def test_the_classifiers_confidence_is_recorded_with_its_signal(app):
-    """A risk_disclosure only ranked below the rescue threshold is recorded, not alerted."""
-    m = gate_process("things are a lot right now", "inform", 0.5,
-                     ranking=[{"name": "inform", "confidence": 0.5}, {"name": "risk_disclosure", "confidence": 0.4}])
-    assert m.get("risk") == {"escalate": False, "classifier_confidence": 0.4}
-    assert m.get("intent")["name"] == "inform"
-    m = gate_process("things are a lot right now", "inform", 0.3,
-                     ranking=[{"name": "inform", "confidence": 0.3}, {"name": "risk_disclosure", "confidence": 0.6}])
-    assert m.get("risk")["source"] == "classifier" and m.get("risk")["classifier_confidence"] == 0.6
-    assert m.get("intent") == {"name": "risk_disclosure", "confidence": 1.0}
+def test_an_opted_out_man_gets_one_answer_and_start_brings_him_back(rt, pid):
+    with db_session() as s:
+        link_identity(s, rt.vault, pid, "sms", "+447700900123")
+    admit(rt, update("stop texting me"))
+    assert admit(rt, update("hello?")).reply == "still_stopped"
+    assert admit(rt, update("hello?", sender="+447700900123"), channel="sms").route == "done"  # the carrier blocks it
+    assert admit(rt, update("START")).reply == "started"
+    assert admit(rt, update("hello?")).route == "dialogue"
 
 
-def test_an_update_that_cannot_be_stored_asks_the_provider_to_retry(app, monkeypatch):
-    """Database down before the inbox row exists: 503 (Telegram and Twilio redeliver), not a lost message."""
-    from bot.channels.base import Inbound, NotStored
-    from bot.channels.telegram import TelegramInput
+def test_his_risk_still_escalates_when_he_has_opted_out(rt, pid):
+    admit(rt, update("STOP"))
+    turn = admit(rt, update("i want to kill myself"))
+    assert turn.reply == "still_stopped" and turn.alert_id is not None
 
-    channel = TelegramInput(Ingress.from_settings(app.settings))
+
+def test_staff_and_strangers_are_told_apart_without_storing_text(rt, pid):
+    stranger = admit(rt, update("hello who is this", sender="999"))
+    assert stranger.route == "unknown" and stranger.pid is None
+    with db_session() as s:
+        row = s.get(InboundMessage, stranger.row_id)
+        assert row.text is None and row.participant_id is None and row.status == "done"
+
+
+def test_rest_senders_are_enrolled_as_demo_participants_only_while_allowed(app, rt):
+    turn = asyncio.run(Ingress(rt).admit_rest("my-handle", "hi"))
+    assert turn.pid and turn.route == "dialogue"
+    assert asyncio.run(Ingress(rt).admit_rest("my-handle", "hi again")).pid == turn.pid
+    closed = Runtime.from_settings(app.settings.__class__(**{**app.settings.__dict__, "auto_enrol": False}),
+                                   telegram=None, sms=None)
+    assert asyncio.run(Ingress(closed).admit_rest("someone-else", "hi")) is None
+
+
+def test_an_update_that_cannot_be_stored_asks_the_provider_to_retry(rt, monkeypatch):
+    """Database down before the inbox row exists: NotStored (answered 503; providers redeliver)."""
+    ingress = Ingress(rt)
 
     def broken(*_a, **_k):
         raise RuntimeError("database is locked")
 
-    monkeypatch.setattr(channel, "_first_time", broken)
+    monkeypatch.setattr(ingress, "_admit", broken)
     with pytest.raises(NotStored):
-        asyncio.run(channel.handle(Inbound("1", "42", "text", "hi"), on_new_message=None))
+        asyncio.run(ingress.admit("telegram", update("hi")))

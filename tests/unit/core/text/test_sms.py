@@ -7,7 +7,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coach.core.text import sms
-from coach.core.text.sms import describe, encoding, is_gsm7, non_gsm_characters, segment_count, split_for_sms, to_gsm7, units
+from coach.core.text.sms import (
+    describe,
+    encoding,
+    is_gsm7,
+    non_gsm_characters,
+    segment_count,
+    split_for_sms,
+    to_gsm7,
+    units,
+)
 
 
 def _ws(text: str) -> str:

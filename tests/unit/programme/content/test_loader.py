@@ -9,7 +9,13 @@ from typing import List
 
 import pytest
 
-from coach.programme.content.loader import ContentError, Problem, check_content, display_path, load_content
+from coach.programme.content.loader import (
+    ContentError,
+    Problem,
+    check_content,
+    display_path,
+    load_content,
+)
 
 ROOT = Path(__file__).resolve().parents[4]
 
