@@ -38,7 +38,9 @@ def audit(s: Session, alert_id: int, kind: str, actor: str, **detail) -> None:
 
 
 def find_alert_for_message(s: Session, pid: str, message_id: str) -> Optional[Alert]:
-    return s.execute(select(Alert).where(Alert.participant_id == pid, Alert.message_id == message_id)).scalar_one_or_none()
+    return s.execute(
+        select(Alert).where(Alert.participant_id == pid, Alert.message_id == message_id)
+    ).scalar_one_or_none()
 
 
 def raise_alert(
@@ -225,4 +227,6 @@ def staff_by_contact(s: Session, vault, channel: str, external_id: str) -> Optio
 
 
 def events(s: Session, alert_id: int) -> Iterable[AlertEvent]:
-    return s.execute(select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.at, AlertEvent.id)).scalars()
+    return s.execute(
+        select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.at, AlertEvent.id)
+    ).scalars()

@@ -130,7 +130,8 @@ class Dispatcher:
                     html_text = format_telegram(templates, job["view"], job["round"])
                     provider_id = await notifier.send(job["contact"], html_text, job["code"], html_text=html_text)
                 else:
-                    provider_id = await notifier.send(job["contact"], format_sms(templates, job["view"], job["round"]), job["code"])
+                    provider_id = await notifier.send(job["contact"], format_sms(templates, job["view"], job["round"]),
+                                                      job["code"])
                 error = None
             except SendError as exc:
                 error, provider_id = exc, None
@@ -183,9 +184,12 @@ class Dispatcher:
         tries = self.settings.alert_tries_per_person
         next_round = alert.last_round + 1
         if reason == "failed":  # skip rounds that would only reach people we couldn't reach
-            tried = set(s.execute(select(AlertNotification.staff_id).where(AlertNotification.alert_id == alert_id)).scalars())
+            tried = set(s.execute(
+                select(AlertNotification.staff_id).where(AlertNotification.alert_id == alert_id)
+            ).scalars())
             limit = next_round + tries * 20
-            while next_round < limit and {p.id for p in targets_for_round(s, alert, next_round, tries, self.clock())} <= tried:
+            while (next_round < limit
+                   and {p.id for p in targets_for_round(s, alert, next_round, tries, self.clock())} <= tried):
                 next_round += 1
             if next_round >= limit:
                 return  # nobody new to try: the re-notify timer takes it from here
@@ -205,8 +209,10 @@ class Dispatcher:
                 audit(s, n.alert_id, "claim_released", self.actor, notification=n.id)
         with self.db.session() as s:
             lease = timedelta(seconds=self.settings.alert_claim_lease_seconds)
-            stale = s.execute(select(AlertNotification).where(AlertNotification.status == "sending",
-                                                              AlertNotification.claimed_at < now - lease)).scalars().all()
+            stale = s.execute(
+                select(AlertNotification).where(AlertNotification.status == "sending",
+                                                AlertNotification.claimed_at < now - lease)
+            ).scalars().all()
             for n in stale:
                 n.status = "in_doubt"
                 n.last_error = "the sending process stopped before recording the result"

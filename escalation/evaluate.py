@@ -38,7 +38,9 @@ def evaluate(detector, records: Iterable[Mapping]) -> dict:
     """Recall, precision, false-alarm rate and category accuracy of ``detector`` on ``records``."""
     tp = fn = fp = tn = 0
     cat_correct = 0
-    per_cat = {c: {"n": 0, "detected": 0, "category_correct": 0, "predicted": 0, "predicted_correct": 0} for c in CATEGORIES}
+    per_cat = {
+        c: {"n": 0, "detected": 0, "category_correct": 0, "predicted": 0, "predicted_correct": 0} for c in CATEGORIES
+    }
     misses: list[dict] = []
     false_alarms: list[dict] = []
     wrong_category: list[dict] = []
@@ -83,7 +85,7 @@ def evaluate(detector, records: Iterable[Mapping]) -> dict:
             else:
                 tn += 1
     n = tp + fn + fp + tn
-    for c, row in per_cat.items():
+    for _c, row in per_cat.items():
         row["recall"] = _ratio(row["detected"], row["n"])
         row["category_accuracy"] = _ratio(row["category_correct"], row["detected"])
         row["precision"] = _ratio(row["predicted_correct"], row["predicted"])

@@ -99,10 +99,12 @@ def set_rota(s: Session, site: str, role: str, staff_ids: Sequence[int],
         if person.role != role:
             raise StaffError(f"staff {sid} ({person.name}) is a {person.role}, not a {role}")
     s.execute(delete(RotaEntry).where(RotaEntry.site_id == site_row.id, RotaEntry.role == role,
-                                      RotaEntry.starts_at.is_(starts_at) if starts_at is None else RotaEntry.starts_at == starts_at))
+                                      RotaEntry.starts_at.is_(starts_at) if starts_at is None
+                                      else RotaEntry.starts_at == starts_at))
     rows = []
     for position, sid in enumerate(staff_ids, start=1):
-        row = RotaEntry(site_id=site_row.id, staff_id=sid, role=role, position=position, starts_at=starts_at, ends_at=ends_at)
+        row = RotaEntry(site_id=site_row.id, staff_id=sid, role=role, position=position, starts_at=starts_at,
+                        ends_at=ends_at)
         s.add(row)
         rows.append(row)
     s.flush()

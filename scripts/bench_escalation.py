@@ -67,7 +67,8 @@ def main() -> int:
         return subprocess.run([sys.executable, "-m", "coach.cli", *a], env=env, capture_output=True, text=True,
                               check=True).stdout
 
-    cli("staff", "add", "--site", "bench", "--name", "Duty", "--role", "facilitator", "--telegram-chat-id", str(STAFF_CHAT))
+    cli("staff", "add", "--site", "bench", "--name", "Duty", "--role", "facilitator",
+        "--telegram-chat-id", str(STAFF_CHAT))
     print("starting the stack...", flush=True)
     alert_ms, turn_ms, first = [], [], 0
     update_id = 1
@@ -86,11 +87,13 @@ def main() -> int:
                                              headers={"Content-Type": "application/json",
                                                       "X-Telegram-Bot-Api-Secret-Token": SECRET})
                 urllib.request.urlopen(req, timeout=30).read()
-                reply = fake.wait_for(lambda: fake.sent_messages(chat)[before_him:], timeout=30)[0]
+                reply = fake.wait_for(lambda chat=chat, before_him=before_him: fake.sent_messages(chat)[before_him:],
+                                      timeout=30)[0]
                 if text.startswith("JOIN"):
                     time.sleep(1.1)  # Telegram's 1 message/s per chat: don't time the pacing
                     continue
-                alert = fake.wait_for(lambda: fake.sent_messages(STAFF_CHAT)[before_staff:], timeout=30)[0]
+                alert = fake.wait_for(lambda before_staff=before_staff: fake.sent_messages(STAFF_CHAT)[before_staff:],
+                                      timeout=30)[0]
                 if i == 0:
                     print(f"warm-up message (not counted): alert {(alert.time - t0) * 1000:.0f} ms, "
                           f"reply {(reply.time - t0) * 1000:.0f} ms", flush=True)
@@ -102,8 +105,10 @@ def main() -> int:
                 time.sleep(1.2)  # the staff chat is paced too: keep alerts independent
     fake.stop()
     print(f"\nEscalation latency over {len(alert_ms)} flagged messages (Telegram webhook -> fake Bot API on 127.0.0.1)")
-    print(f"  alert to facilitator  p50 {pct(alert_ms, 50):7.0f} ms   p95 {pct(alert_ms, 95):7.0f} ms   max {max(alert_ms):6.0f} ms")
-    print(f"  reply to participant  p50 {pct(turn_ms, 50):7.0f} ms   p95 {pct(turn_ms, 95):7.0f} ms   max {max(turn_ms):6.0f} ms")
+    print(f"  alert to facilitator  p50 {pct(alert_ms, 50):7.0f} ms   p95 {pct(alert_ms, 95):7.0f} ms   "
+          f"max {max(alert_ms):6.0f} ms")
+    print(f"  reply to participant  p50 {pct(turn_ms, 50):7.0f} ms   p95 {pct(turn_ms, 95):7.0f} ms   "
+          f"max {max(turn_ms):6.0f} ms")
     print(f"  alert went out before his reply: {first} of {len(alert_ms)}")
     print(f"  mean difference (reply - alert): {statistics.mean(t - a for a, t in zip(alert_ms, turn_ms)):.0f} ms")
     return 0

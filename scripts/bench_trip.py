@@ -87,7 +87,8 @@ def main() -> int:
         return subprocess.run([sys.executable, "-m", "coach.cli", *a], env=env, capture_output=True, text=True,
                               check=True).stdout
 
-    cli("staff", "add", "--site", "bench", "--name", "Duty", "--role", "facilitator", "--telegram-chat-id", str(STAFF_CHAT))
+    cli("staff", "add", "--site", "bench", "--name", "Duty", "--role", "facilitator",
+        "--telegram-chat-id", str(STAFF_CHAT))
     start = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 7 * 86400))
     code = cli("enrol", "--site", "bench", "--start", start).split("Joining code: ")[1].split()[0]
     os.environ["COACH_TRIP_PROBE"] = str(probe)

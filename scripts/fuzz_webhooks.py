@@ -186,7 +186,8 @@ def main() -> int:
     port = free_port()
     env = dict(os.environ, COACH_ENV="test", COACH_HOME=str(home), DATABASE_URL=f"sqlite:///{home / 'coach.db'}",
                TRACKER_STORE_URL=f"sqlite:///{home / 'tracker.db'}", RASA_PORT=str(port), ACTION_PORT=str(free_port()),
-               TELEGRAM_BOT_TOKEN="123456:FUZZ", TELEGRAM_WEBHOOK_SECRET="fuzz-secret", TELEGRAM_API_BASE=f"{tg.url}/bot",
+               TELEGRAM_BOT_TOKEN="123456:FUZZ", TELEGRAM_WEBHOOK_SECRET="fuzz-secret",
+               TELEGRAM_API_BASE=f"{tg.url}/bot",
                TWILIO_ACCOUNT_SID=DEFAULT_ACCOUNT_SID, TWILIO_AUTH_TOKEN=DEFAULT_AUTH_TOKEN,
                TWILIO_FROM_NUMBER="+447700900001", TWILIO_API_BASE=tw.url, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
                COACH_AUTO_ENROL="false")

@@ -78,8 +78,10 @@ def main() -> int:
     for (a, b), n in sorted(crossings.items(), key=lambda kv: (kv[0][0], -kv[1])):
         print(f"  {a:<18} -> {b:<18} {n:>4}")
     pairs = {frozenset(k) for k in crossings}
-    both = sorted(tuple(sorted(p)) for p in pairs if len(p) == 2 and all((x, y) in crossings for x in p for y in p if x != y))
-    print(f"  {sum(crossings.values())} in all; pairs importing each other: {', '.join(' <-> '.join(p) for p in both) or 'none'}")
+    both = sorted(tuple(sorted(p)) for p in pairs
+                  if len(p) == 2 and all((x, y) in crossings for x in p for y in p if x != y))
+    print(f"  {sum(crossings.values())} in all; "
+          f"pairs importing each other: {', '.join(' <-> '.join(p) for p in both) or 'none'}")
 
     sizes = sorted(((len(p.read_text(encoding='utf-8').splitlines()), p.relative_to(ROOT)) for p in python_files()),
                    reverse=True)

@@ -59,8 +59,10 @@ class Joining:
                 return messages["join_rate_limited"] if first_refusal else None
             result = redeem(s, vault, code, self.channel, inbound.sender)
             if result.ok:
-                row = s.execute(select(InboundMessage).where(InboundMessage.channel == self.channel,
-                                                             InboundMessage.external_id == inbound.external_id)).scalar_one()
+                row = s.execute(
+                    select(InboundMessage).where(InboundMessage.channel == self.channel,
+                                                 InboundMessage.external_id == inbound.external_id)
+                ).scalar_one()
                 row.participant_id, row.status, row.processed_at = result.participant_id, "done", utcnow()
                 opt_in(s, result.participant_id)
             return messages[f"join_{result.reason}"] if result.reason != "joined" else messages["join_ok"]

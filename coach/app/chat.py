@@ -31,7 +31,8 @@ def demo_participant(settings: Settings, week: Optional[int], new: bool) -> str:
         pid = marker.read_text().strip() if marker.exists() and not new else None
         p = s.get(Participant, pid) if pid else None
         if p is None:
-            p = enrol(s, site=settings.default_site, start=cal.start_for_week(programme, week or 1, today), is_demo=True)
+            p = enrol(s, site=settings.default_site, start=cal.start_for_week(programme, week or 1, today),
+                      is_demo=True)
             settings.home.mkdir(parents=True, exist_ok=True)
             marker.write_text(p.id + "\n")
         elif week is not None:

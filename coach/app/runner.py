@@ -57,7 +57,8 @@ def model_path(settings: Settings) -> Path:
 
 def model_is_fresh(settings: Settings) -> bool:
     stamp = settings.models_dir / f"{MODEL_NAME}.fingerprint"
-    return model_path(settings).exists() and stamp.exists() and stamp.read_text().strip() == bot_fingerprint(settings.bot_dir)
+    return (model_path(settings).exists() and stamp.exists()
+            and stamp.read_text().strip() == bot_fingerprint(settings.bot_dir))
 
 
 def rasa_env(settings: Settings) -> Dict[str, str]:

@@ -155,7 +155,8 @@ def parse_option(text: str, keys: Sequence[str], labels: Sequence[str]) -> Optio
         if token.isdigit() and 1 <= int(token) <= len(keys) and not any(k.isdigit() for k in keys):
             return keys[int(token) - 1]
     # "its b", "answer c", "b i think": one key letter with a few known words around it.
-    m = re.fullmatch(r"(?:(?:its|it's|it is|answer|option|i think|i'd say|id say|i reckon|i pick|i choose|probably)\s+)?"
+    m = re.fullmatch(r"(?:(?:its|it's|it is|answer|option|i think|i'd say|id say|i reckon|i pick|i choose|"
+                     r"probably)\s+)?"
                      r"([a-z])(?:\s+(?:i think|i reckon|mate|please|surely|probably|then))?", n)
     if m and m.group(1).upper() in upper and (m.group(0) != m.group(1) or len(n) == 1):
         return keys[upper.index(m.group(1).upper())]

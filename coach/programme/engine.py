@@ -451,7 +451,8 @@ class Coach:
         tool = kit.tool(key)
         stack[-1] = {"flow": f"{TOOLKIT}:{tool.id}", "step": tool.flow.steps[0].id, "attempts": 0, "mode": "next"}
 
-    def _answer_step(self, pid: str, stack: List[dict], step: Step, text: str, intent: Optional[str], reply: Reply) -> None:
+    def _answer_step(self, pid: str, stack: List[dict], step: Step, text: str, intent: Optional[str],
+                     reply: Reply) -> None:
         frame = stack[-1]
         week = _week_of(frame["flow"])
         if step.type == "message":  # "reply OK when you're ready": any reply goes on

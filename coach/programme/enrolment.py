@@ -42,7 +42,8 @@ HELP_WORDS = {"help", "info"}
 _STOP_FREE_TEXT = re.compile(
     r"^(?:please\s+|pls\s+|can you\s+)?(?:stop|quit|no more)\s+(?:texting|messaging|sending|contacting|txting|msging)"
     r"(?:\s+me)?(?:\s+(?:messages|texts))?(?:\s+(?:please|pls|now|thanks|ta))*$"
-    r"|^(?:unsubscribe|unsub)\s+me(?:\s+please)?$|^i\s+(?:want|wanna)\s+to\s+(?:unsubscribe|opt out|stop (?:the )?(?:texts|messages))$",
+    r"|^(?:unsubscribe|unsub)\s+me(?:\s+please)?$"
+    r"|^i\s+(?:want|wanna)\s+to\s+(?:unsubscribe|opt out|stop (?:the )?(?:texts|messages))$",
     re.I,
 )
 

@@ -75,7 +75,8 @@ def _times(text: str):
 
 def parse_preference(text: str) -> Change:
     t = " " + re.sub(r"\s+", " ", (text or "").lower().replace("'", "").replace("’", "")) + " "
-    if re.search(r"\b(reminders?|texts|messages|nudges)\s+(back on|on again|again)\b|\b(start|turn on|resume)\s+(the\s+)?reminders?\b", t):
+    if re.search(r"\b(reminders?|texts|messages|nudges)\s+(back on|on again|again)\b"
+                 r"|\b(start|turn on|resume)\s+(the\s+)?reminders?\b", t):
         return Change(resume=True)
     pause = re.search(r"\b(no|pause|stop|skip|hold)\b[^.]*?\b(reminders?|nudges|texts|messages)\b[^.]*?"
                       r"\b(this week|for a week|a week|for (\d+|one|two|three|four) (weeks?|days?))\b", t)
@@ -94,7 +95,8 @@ def parse_preference(text: str) -> Change:
             start, end = _time(first[0]), _time(first[1], evening_default=False)
             if start and end:
                 return Change(quiet_start=start, quiet_end=end)
-    after = re.search(rf"\b(?:dont|do not|no)\s+(?:text|message|remind|contact)?\w*\s*(?:me\s+)?(?:messages\s+|texts\s+)?after\s+{_TIME}", t)
+    after = re.search(r"\b(?:dont|do not|no)\s+(?:text|message|remind|contact)?\w*\s*(?:me\s+)?"
+                      rf"(?:messages\s+|texts\s+)?after\s+{_TIME}", t)
     if after:
         start = _time(after)
         if start:

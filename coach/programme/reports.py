@@ -27,7 +27,8 @@ def completion_rows(db: Database, content: Content) -> Iterator[List[object]]:
             select(SessionProgress, Site.code, done.c.n)
             .join(Participant, Participant.id == SessionProgress.participant_id)
             .join(Site, Site.id == Participant.site_id)
-            .outerjoin(done, (done.c.participant_id == SessionProgress.participant_id) & (done.c.week == SessionProgress.week))
+            .outerjoin(done, (done.c.participant_id == SessionProgress.participant_id)
+                       & (done.c.week == SessionProgress.week))
             .order_by(SessionProgress.participant_id, SessionProgress.week)
         ).all()
         for progress, site, n in rows:

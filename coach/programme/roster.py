@@ -63,7 +63,8 @@ def behind(db: Database, programme: Programme, today: date, now: datetime,
     """Who hasn't started or finished the session open for him today (at ``site``, if given),
     longest silent first: `coach participants --behind`, for facilitators."""
     with db.session() as s:
-        q = select(Participant, Site.code).join(Site, Site.id == Participant.site_id).where(Participant.status == "active")
+        q = (select(Participant, Site.code).join(Site, Site.id == Participant.site_id)
+             .where(Participant.status == "active"))
         if site:
             q = q.where(Site.code == site)
         out = []

@@ -353,7 +353,8 @@ class Scheduler:
             if delivered:
                 m.status, m.sent_at, m.detail = "sent", m.claimed_at, "confirmed in his conversation after a crash"
             else:
-                m.status, m.claim_token, m.next_attempt_at, m.detail = "pending", None, self.clock(), "never reached Rasa: retried"
+                m.status, m.claim_token, m.next_attempt_at, m.detail = ("pending", None, self.clock(),
+                                                                        "never reached Rasa: retried")
 
     # the loop
 

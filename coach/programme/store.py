@@ -93,7 +93,8 @@ class SqlStore:
         row = self._progress(pid, week)
         now = utcnow()
         if row is None:
-            self.s.add(SessionProgress(participant_id=pid, week=week, started_at=now, last_activity_at=now, current_step=step_id))
+            self.s.add(SessionProgress(participant_id=pid, week=week, started_at=now, last_activity_at=now,
+                                       current_step=step_id))
         else:
             row.last_activity_at = now
             row.current_step = step_id
@@ -126,7 +127,8 @@ class SqlStore:
 
     def completed_weeks(self, pid: str) -> Set[int]:
         return set(self.s.execute(
-            select(SessionProgress.week).where(SessionProgress.participant_id == pid, SessionProgress.completed_at.isnot(None))
+            select(SessionProgress.week).where(SessionProgress.participant_id == pid,
+                                               SessionProgress.completed_at.isnot(None))
         ).scalars())
 
     def started_weeks(self, pid: str) -> Set[int]:
@@ -134,10 +136,12 @@ class SqlStore:
 
     def step_done(self, pid: str, week: int, step_id: str, status: str) -> None:
         row = self.s.execute(
-            select(StepProgress).where(StepProgress.participant_id == pid, StepProgress.week == week, StepProgress.step_id == step_id)
+            select(StepProgress).where(StepProgress.participant_id == pid, StepProgress.week == week,
+                                       StepProgress.step_id == step_id)
         ).scalar_one_or_none()
         if row is None:
-            self.s.add(StepProgress(participant_id=pid, week=week, step_id=step_id, status=status, completed_at=utcnow()))
+            self.s.add(StepProgress(participant_id=pid, week=week, step_id=step_id, status=status,
+                                    completed_at=utcnow()))
         else:
             row.status = status
             row.completed_at = utcnow()
@@ -161,7 +165,9 @@ class SqlStore:
         self.s.flush()
 
     def save_checkin(self, pid: str, week: int, field_name: str, value: int) -> None:
-        row = self.s.execute(select(Checkin).where(Checkin.participant_id == pid, Checkin.week == week)).scalar_one_or_none()
+        row = self.s.execute(
+            select(Checkin).where(Checkin.participant_id == pid, Checkin.week == week)
+        ).scalar_one_or_none()
         if row is None:
             row = Checkin(participant_id=pid, week=week)
             self.s.add(row)
@@ -183,7 +189,9 @@ class SqlStore:
         goal = self._active_goal(pid)
         if goal is None:
             return
-        row = self.s.execute(select(GoalRating).where(GoalRating.goal_id == goal.id, GoalRating.week == week)).scalar_one_or_none()
+        row = self.s.execute(
+            select(GoalRating).where(GoalRating.goal_id == goal.id, GoalRating.week == week)
+        ).scalar_one_or_none()
         if row is None:
             row = GoalRating(goal_id=goal.id, participant_id=pid, week=week)
             self.s.add(row)

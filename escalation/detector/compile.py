@@ -466,7 +466,9 @@ def _cut(segment: list) -> list[list[tuple]]:
     return [_merge_paths(tuple(s for path in combo for s in path) for combo in product(*run)) for run in runs]
 
 
-def _requirements(key: str, parts: list[list[tuple]], nullable: list[bool]) -> tuple[list[frozenset], frozenset, int, int]:
+def _requirements(
+    key: str, parts: list[list[tuple]], nullable: list[bool]
+) -> tuple[list[frozenset], frozenset, int, int]:
     """The words a message must contain (one set per required element) and the anchor: the
     rarest set, with the most tokens a match has before it and from it to its end."""
     lengths = [max(sum(map(_step_len, path)) for path in paths) for paths in parts]

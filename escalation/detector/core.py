@@ -217,7 +217,7 @@ class RiskDetector:
             if rule.key != pattern_id:
                 continue
             line: list[tuple] = []
-            for k, (paths, (phrase, ref)) in enumerate(zip(rule.pieces, bank.plans[r])):
+            for k, (paths, (phrase, _ref)) in enumerate(zip(rule.pieces, bank.plans[r])):
                 if k and rule.gaps[k - 1]:
                     line.append(("gap", rule.gaps[k - 1]))
                 if phrase:

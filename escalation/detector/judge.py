@@ -53,7 +53,9 @@ RETARGET_CLASSES = ("partner_mention", "child", "staff_woman", "partner_named", 
 # and "he's not breathing" is the whole point of a substance emergency).
 _THIRD_PARTY_CATEGORIES = frozenset({"harm_to_partner", "harm_to_others", "suicide_self_harm"})
 _OTHERS_POSSESSIVE = frozenset({"his", "their", "your", "someone's"})
-_POSSESSIVE_FILLERS = frozenset("new old little big younger older best eldest youngest baby step fucking stupid".split())
+_POSSESSIVE_FILLERS = frozenset(
+    "new old little big younger older best eldest youngest baby step fucking stupid".split()
+)
 
 
 @dataclass
@@ -133,7 +135,9 @@ class _Judge:
         severity); the cancelled ones as "id:words (reason)"."""
         alerts: dict[str, tuple[int, int, str, str]] = {}
         suppressed: list[str] = []
-        hits = sorted(((pid, s, e, emax) for pid, spans in risk.items() for s, e, emax in spans), key=lambda r: (r[1], -r[2]))
+        hits = sorted(
+            ((pid, s, e, emax) for pid, spans in risk.items() for s, e, emax in spans), key=lambda r: (r[1], -r[2])
+        )
         for pid, s, e, emax in hits:
             if pid in alerts:
                 continue
@@ -157,7 +161,8 @@ class _Judge:
         if p.negation and msg.negated(s):
             return "negated"
         if p.check_subject and p.category in _THIRD_PARTY_CATEGORIES and (
-            msg.third_party(s) or (p.category == "harm_to_partner" and any(w in _OTHERS_POSSESSIVE for w in msg.low[s:e]))
+            msg.third_party(s)
+            or (p.category == "harm_to_partner" and any(w in _OTHERS_POSSESSIVE for w in msg.low[s:e]))
         ):
             return "someone else's act"
         possessive = self._her_possessive(p, emax, msg)

@@ -140,7 +140,11 @@ class _Bank:
     def words_needed(self) -> set[tuple[str, str]]:
         """The words the Matcher lines need the PhraseMatchers to look for."""
         return {
-            w for rule, matcher in zip(self.rules, self.matchers) if matcher is not None for req in rule.required for w in req
+            w
+            for rule, matcher in zip(self.rules, self.matchers)
+            if matcher is not None
+            for req in rule.required
+            for w in req
         }
 
     def run(self, doc, low: list[str], present: dict[int, list[int]], words: set[int], phrases: dict, index: dict):

@@ -222,7 +222,9 @@ class _Reader:
     def check_version(self) -> None:
         version = self.data.get("version", 1)
         if version != 1:
-            self.problem(_line_of_key(self.data, "version", 1), f"version {version!r} is not supported; write 'version: 1'")
+            self.problem(
+                _line_of_key(self.data, "version", 1), f"version {version!r} is not supported; write 'version: 1'"
+            )
 
     def section(self, name: str, kind: type, default: Any, shape: str) -> Any:
         """The section ``name`` if it is a ``kind`` (``default`` when missing or empty);
@@ -306,7 +308,8 @@ class _Reader:
             self.problem(mline, f"class '{name}' member: {err}")
             return None
         if any(isinstance(it, (Gap, ClassRef)) for it in seq.items) or any(
-            isinstance(it, Group) and any(isinstance(x, (Gap, ClassRef, Group)) for a in it.alternatives for x in a.items)
+            isinstance(it, Group)
+            and any(isinstance(x, (Gap, ClassRef, Group)) for a in it.alternatives for x in a.items)
             for it in seq.items
         ):
             self.problem(
@@ -394,13 +397,15 @@ class _Reader:
             for key in body:
                 if key not in CATEGORY_KEYS:
                     self.problem(
-                        _line_of_key(body, key, cline), f"unknown field '{key}' in category '{cat}'; use 'label' or 'patterns'"
+                        _line_of_key(body, key, cline),
+                        f"unknown field '{key}' in category '{cat}'; use 'label' or 'patterns'",
                     )
             labels[cat] = str(body.get("label") or cat)
             pats = body.get("patterns")
             if not isinstance(pats, list) or not pats:
                 self.problem(
-                    _line_of_key(body, "patterns", cline), f"category '{cat}' needs 'patterns:' with at least one pattern"
+                    _line_of_key(body, "patterns", cline),
+                    f"category '{cat}' needs 'patterns:' with at least one pattern",
                 )
                 continue
             for i, pat in enumerate(pats):
@@ -466,7 +471,8 @@ class _Reader:
             return None
         if pid in self.ids:
             self.problem(
-                _line_of_key(pat, "id", pline), f"pattern id '{pid}' is used twice (first on line {self.ids[pid]}); make it unique"
+                _line_of_key(pat, "id", pline),
+                f"pattern id '{pid}' is used twice (first on line {self.ids[pid]}); make it unique",
             )
             return None
         self.ids[pid] = _line_of_key(pat, "id", pline)

@@ -65,7 +65,8 @@ def env(tmp_path_factory):
     Database(settings.database_url).upgrade()
     train(settings)
     run = _cli(values)
-    run("staff", "add", "--site", "north", "--name", "Fay", "--role", "facilitator", "--telegram-chat-id", str(STAFF_CHAT))
+    run("staff", "add", "--site", "north", "--name", "Fay", "--role", "facilitator",
+        "--telegram-chat-id", str(STAFF_CHAT))
     run("staff", "add", "--site", "north", "--name", "Isla", "--role", "iss", "--phone", ISS_PHONE)
     stack = Stack(settings, log_dir=home / "logs")
     stack.start()
@@ -89,7 +90,8 @@ def _cli(values):
 
 
 def enrol(env) -> tuple:
-    out = env.run("enrol", "--site", "north", "--start", time.strftime("%Y-%m-%d", time.gmtime(time.time() - 7 * 86400)))
+    out = env.run("enrol", "--site", "north", "--start",
+                  time.strftime("%Y-%m-%d", time.gmtime(time.time() - 7 * 86400)))
     pid = out.split()[1]
     code = out.split("Joining code: ")[1].split()[0]
     return pid, code
@@ -142,7 +144,8 @@ class Sms:
         headers, body = signed_sms_webhook(url, token, params)
         if not sign:
             headers["X-Twilio-Signature"] = "forged"
-        return post(f"{self.env.settings.rasa_url}/webhooks/sms/webhook", body if isinstance(body, bytes) else body.encode(), headers)
+        return post(f"{self.env.settings.rasa_url}/webhooks/sms/webhook",
+                    body if isinstance(body, bytes) else body.encode(), headers)
 
     def say(self, text, wait=True):
         Sms.counter += 1
@@ -209,7 +212,8 @@ def test_forged_requests_are_refused_and_nothing_is_stored(env):
     assert tg.post(make_text_update(tg.next_id(), 555, 555, "hello"), secret="")[0] == 403
     sms = Sms(env, "+447700900999")
     assert sms.post({"From": "+447700900999", "Body": "hi", "MessageSid": "SM" + "f" * 32}, sign=False)[0] == 403
-    assert sms.post({"From": "+447700900999", "Body": "hi", "MessageSid": "SM" + "e" * 32}, token="not-the-token")[0] == 403
+    assert sms.post({"From": "+447700900999", "Body": "hi", "MessageSid": "SM" + "e" * 32},
+                    token="not-the-token")[0] == 403
     assert count(env, InboundMessage) == before
 
 
@@ -305,7 +309,8 @@ def test_stop_means_no_more_proactive_messages_and_start_resumes(env):
     pid, code = enrol(env)
     tg = Telegram(env, 700005)
     tg.say(f"JOIN {code}")
-    url = f"{env.settings.rasa_url}/conversations/{pid}/trigger_intent?output_channel=telegram&token={env.settings.rasa_auth_token}"
+    url = (f"{env.settings.rasa_url}/conversations/{pid}/trigger_intent"
+           f"?output_channel=telegram&token={env.settings.rasa_auth_token}")
     body = json.dumps({"name": "ask_progress"}).encode()
     before = len(env.tg.sent_texts(700005))
     assert post(url, body, {"Content-Type": "application/json"})[0] == 200

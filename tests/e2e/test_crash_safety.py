@@ -73,7 +73,8 @@ def test_kill_minus_nine_loses_nothing_and_sends_nothing_twice(tmp_path, monkeyp
     codes = []
     for i in range(ALERTS):
         with db.session() as s:
-            codes.append(raise_alert(s, pid, f"message {i}", f"m{i}", Signal("suicide_self_harm", "high", (), "detector")).code)
+            codes.append(raise_alert(s, pid, f"message {i}", f"m{i}",
+                                     Signal("suicide_self_harm", "high", (), "detector")).code)
 
     rng = random.Random(20261123)
     cmd = [sys.executable, "-m", "coach.cli", "worker"]

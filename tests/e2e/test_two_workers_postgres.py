@@ -49,7 +49,7 @@ def test_two_workers_on_postgresql(postgres_url, tmp_path, monkeypatch):
             p = enrol(s, site="north", start=date.today() - timedelta(days=200))
             link_identity(s, vault, p.id, "telegram", f"{10000 + i}")
             people.append(p.id)
-        for i, pid in enumerate(people):
+        for _i, pid in enumerate(people):
             s.add(ScheduledMessage(participant_id=pid, kind="coaching_call", week=1, due_at=now - timedelta(minutes=5),
                                    next_attempt_at=now - timedelta(minutes=5), status="pending"))
     codes = []

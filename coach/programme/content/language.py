@@ -56,7 +56,8 @@ def language(r: Reader) -> Dict[str, List[str]]:
             norm = normalise_example(ex)
             if norm in seen and seen[norm][0] != intent:
                 other_intent, other = seen[norm]
-                r.problem(file, line, f"example {ex!r} also means '{other_intent}' ({other}); keep it in one place only")
+                r.problem(file, line, f"example {ex!r} also means '{other_intent}' ({other}); "
+                          "keep it in one place only")
                 continue
             if norm in seen:
                 continue  # a harmless repeat within one intent

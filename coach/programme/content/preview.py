@@ -28,7 +28,8 @@ def _week(content: Content, text: str) -> int:
     try:
         return int(t)
     except ValueError:
-        raise SystemExit(f"coach: WEEK must be 0-{content.programme.weekly_sessions}, 'booster' or 'toolkit', got {text!r}")
+        raise SystemExit(f"coach: WEEK must be 0-{content.programme.weekly_sessions}, 'booster' or 'toolkit', "
+                         f"got {text!r}") from None
 
 
 def _show(reply: Reply, out: TextIO) -> None:

@@ -109,10 +109,12 @@ class Reader:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else 1
             what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            self.problem(name, line, f"YAML can't be read: {what}; check indentation and quotes on this line or the one above")
+            self.problem(name, line, f"YAML can't be read: {what}; "
+                         "check indentation and quotes on this line or the one above")
         return name, None
 
-    def check_text(self, file: str, line: int, where: str, text: Any, allowed: Iterable[str], *, answers_ok: bool) -> Optional[str]:
+    def check_text(self, file: str, line: int, where: str, text: Any, allowed: Iterable[str], *,
+                   answers_ok: bool) -> Optional[str]:
         """Check a text he may be sent; return it stripped (``None`` when there is no text).
 
         Only ``allowed`` placeholders may appear (and ``{answer:NAME}`` when ``answers_ok``);

@@ -60,7 +60,8 @@ def safety_replies(r: Reader) -> Dict[str, Any]:
             if not isinstance(item, dict):
                 r.problem(file, line, f"'{category}' has no '{severity}' reply; add it with 'text:' and 'ask_safe:'")
                 continue
-            text = r.check_text(file, line_of(item, "text", line), f"{category} {severity} reply", item.get("text"), (), answers_ok=False)
+            text = r.check_text(file, line_of(item, "text", line), f"{category} {severity} reply",
+                                item.get("text"), (), answers_ok=False)
             if text and "999" not in text:
                 r.problem(file, line, f"the {category} {severity} reply must say to call 999 if anyone is in danger")
             if not isinstance(item.get("ask_safe"), bool):
@@ -68,7 +69,8 @@ def safety_replies(r: Reader) -> Dict[str, Any]:
             out[f"{category}.{severity}"] = {"text": text or "", "ask_safe": bool(item.get("ask_safe"))}
     for key in data:
         if key not in SAFETY_REPLIES and key not in SAFETY_MESSAGES:
-            r.problem(file, line_of(data, key), f"unknown entry '{key}'{suggest(key, list(SAFETY_REPLIES) + list(SAFETY_MESSAGES))}; remove it")
+            r.problem(file, line_of(data, key),
+                      f"unknown entry '{key}'{suggest(key, list(SAFETY_REPLIES) + list(SAFETY_MESSAGES))}; remove it")
     return out
 
 
@@ -94,5 +96,6 @@ def staff_alerts(r: Reader) -> Dict[str, str]:
         first = out.get(key, "").splitlines()[0] if out.get(key) else ""
         bad = indiscreet_words(first)
         if bad or "{text}" in first or "{category}" in first:
-            r.problem(file, line_of(data, key), f"the first line of '{key}' shows on a lock screen; take out {', '.join(bad) or '{text}/{category}'}")
+            r.problem(file, line_of(data, key), f"the first line of '{key}' shows on a lock screen; "
+                      f"take out {', '.join(bad) or '{text}/{category}'}")
     return out

@@ -82,7 +82,8 @@ def messages(r: Reader) -> Dict[str, str]:
     for key in data:
         line = line_of(data, key)
         if key not in known:
-            r.problem(file, line, f"unknown message '{key}'{suggest(key, known)}; the coach never sends it, so rename or remove it")
+            r.problem(file, line, f"unknown message '{key}'{suggest(key, known)}; "
+                      "the coach never sends it, so rename or remove it")
             continue
         text = r.check_text(file, line, f"message '{key}'", data[key], known[key], answers_ok=False)
         if text:
@@ -115,7 +116,8 @@ def steps(r: Reader, file: str, parent: Any, prefix: str = "", blocks: Optional[
     """The ``steps:`` list of ``parent`` (a session, block or tool), with ``- use: BLOCK`` expanded."""
     raw = parent.get("steps")
     if not isinstance(raw, list) or not raw:
-        r.problem(file, line_of(parent, "steps") if "steps" in parent else 1, "'steps' must be a list with at least one step")
+        r.problem(file, line_of(parent, "steps") if "steps" in parent else 1,
+                  "'steps' must be a list with at least one step")
         return []
     out: List[Step] = []
     used_blocks: Dict[str, int] = {}
@@ -146,7 +148,8 @@ def steps(r: Reader, file: str, parent: Any, prefix: str = "", blocks: Optional[
     seen: Dict[str, int] = {}
     for s in out:
         if s.id in seen and s.source.file == file:
-            r.problem(file, s.source.line, f"step id '{s.id}' is used twice (also line {seen[s.id]}); give each step its own id")
+            r.problem(file, s.source.line, f"step id '{s.id}' is used twice (also line {seen[s.id]}); "
+                      "give each step its own id")
         seen.setdefault(s.id, s.source.line)
     return out
 
@@ -161,21 +164,26 @@ def step(r: Reader, file: str, line: int, item: Any, prefix: str) -> Optional[St
         if stype is None:
             r.problem(file, line, f"step '{sid}' has no 'type'; use one of: {', '.join(STEP_TYPES)}")
         else:
-            r.problem(file, line_of(item, "type", line), f"unknown step type '{stype}'{suggest(stype, STEP_TYPES)}; use one of: {', '.join(STEP_TYPES)}")
+            r.problem(file, line_of(item, "type", line), f"unknown step type '{stype}'{suggest(stype, STEP_TYPES)}; "
+                      f"use one of: {', '.join(STEP_TYPES)}")
         return None
     allowed_fields = COMMON_FIELDS | STEP_FIELDS[stype]
     for key in item:
         if key not in allowed_fields:
-            r.problem(file, line_of(item, key, line), f"'{key}' is not a field of a {stype} step{suggest(key, allowed_fields)}; remove it")
+            r.problem(file, line_of(item, key, line),
+                      f"'{key}' is not a field of a {stype} step{suggest(key, allowed_fields)}; remove it")
     where = f"step '{sid}'"
-    text = r.check_text(file, line_of(item, "text", line), where, item.get("text"), STEP_PLACEHOLDERS, answers_ok=True) or ""
+    text = r.check_text(file, line_of(item, "text", line), where, item.get("text"), STEP_PLACEHOLDERS,
+                        answers_ok=True) or ""
     extras: Dict[str, Any] = {}
     for name in ("right", "wrong", "on_yes", "on_no", "reask"):
         if name in item:
-            extras[name] = r.check_text(file, line_of(item, name, line), f"{where} '{name}'", item[name], STEP_PLACEHOLDERS, answers_ok=True)
+            extras[name] = r.check_text(file, line_of(item, name, line), f"{where} '{name}'", item[name],
+                                        STEP_PLACEHOLDERS, answers_ok=True)
     when = item.get("when")
     if when is not None and when not in WHEN_VALUES:
-        r.problem(file, line_of(item, "when", line), f"'when: {when}' is not understood; use {' or '.join(WHEN_VALUES)}")
+        r.problem(file, line_of(item, "when", line),
+                  f"'when: {when}' is not understood; use {' or '.join(WHEN_VALUES)}")
         when = None
     for flag in ("skippable", "wait"):
         if flag in item and not isinstance(item[flag], bool):
@@ -205,7 +213,8 @@ def _step_id(r: Reader, file: str, line: int, item: Dict) -> str:
         r.problem(file, line, "step has no 'id'; add one like 'id: recap-1'")
         return f"step-{line}"
     if not isinstance(sid, str) or not ID_RE.match(sid):
-        r.problem(file, line_of(item, "id", line), f"step id {sid!r} must use small letters, numbers and '-' only, like 'recap-1'")
+        r.problem(file, line_of(item, "id", line),
+                  f"step id {sid!r} must use small letters, numbers and '-' only, like 'recap-1'")
         return str(sid)
     return sid
 
@@ -215,14 +224,17 @@ def _save_as(r: Reader, file: str, line: int, item: Dict, sid: str, stype: str) 
     save_as = item.get("save_as")
     if save_as is not None:
         if not isinstance(save_as, str) or not SAVE_RE.match(save_as):
-            r.problem(file, line_of(item, "save_as", line), f"save_as {save_as!r} must be a name in small letters and '_', like 'warning_signs'")
+            r.problem(file, line_of(item, "save_as", line),
+                      f"save_as {save_as!r} must be a name in small letters and '_', like 'warning_signs'")
             save_as = None
         elif "." in save_as and save_as not in RESERVED_SAVES:
-            r.problem(file, line_of(item, "save_as", line), f"save_as '{save_as}' is not a record name{suggest(save_as, RESERVED_SAVES)}; "
+            r.problem(file, line_of(item, "save_as", line),
+                      f"save_as '{save_as}' is not a record name{suggest(save_as, RESERVED_SAVES)}; "
                       f"use one of {', '.join(RESERVED_SAVES)} or a plain name without '.'")
             save_as = None
         elif save_as in RESERVED_SAVES and RESERVED_SAVES[save_as] != stype:
-            r.problem(file, line_of(item, "save_as", line), f"save_as '{save_as}' needs a {RESERVED_SAVES[save_as]} step, not {stype}")
+            r.problem(file, line_of(item, "save_as", line),
+                      f"save_as '{save_as}' needs a {RESERVED_SAVES[save_as]} step, not {stype}")
     elif stype == "question":
         save_as = sid
     if save_as and "." not in save_as:
@@ -322,7 +334,8 @@ def sessions(r: Reader, programme: Programme, blocks: Blocks) -> Dict[int, Flow]
         if week not in out:
             what = "welcome session (week: 0)" if week == 0 else (
                 "booster (booster: true)" if week == programme.booster_week else f"week {week}")
-            r.problem(display_path(r.dir / "sessions"), 1, f"the {what} is missing; add a file for it in content/sessions/")
+            r.problem(display_path(r.dir / "sessions"), 1,
+                      f"the {what} is missing; add a file for it in content/sessions/")
     return out
 
 
@@ -331,7 +344,8 @@ def session_shape(r: Reader, file: str, flow: Flow, programme: Programme) -> Non
     if not flow.interactive_steps:
         r.problem(file, 1, "this session never asks him anything; add at least one question")
     if flow.steps[-1].type != "message" or flow.steps[-1].wait:
-        r.problem(file, flow.steps[-1].source.line, "a session must end with a closing 'message' step (what comes next, how to get help)")
+        r.problem(file, flow.steps[-1].source.line,
+                  "a session must end with a closing 'message' step (what comes next, how to get help)")
     if not 1 <= (flow.week or 0) <= programme.weekly_sessions:
         return
     ids = [s.id for s in flow.steps]
@@ -349,7 +363,8 @@ def session_shape(r: Reader, file: str, flow: Flow, programme: Programme) -> Non
     if "coaching" not in close:
         r.problem(file, flow.steps[-1].source.line, "the closing message should mention his coaching call")
     if not any(word in close for word in ("tools", "999", "samaritans")):
-        r.problem(file, flow.steps[-1].source.line, "the closing message should say how to get help (TOOLS, 999 or Samaritans 116 123)")
+        r.problem(file, flow.steps[-1].source.line,
+                  "the closing message should say how to get help (TOOLS, 999 or Samaritans 116 123)")
 
 
 def toolkit(r: Reader) -> Toolkit:
@@ -360,8 +375,10 @@ def toolkit(r: Reader) -> Toolkit:
         if data is not None:
             r.problem(file, 1, "toolkit.yml needs 'intro:', 'tools:' and 'after:'")
         return empty
-    intro = r.check_text(file, line_of(data, "intro") if "intro" in data else 1, "toolkit 'intro'", data.get("intro"), (), answers_ok=False) or ""
-    after = r.check_text(file, line_of(data, "after") if "after" in data else 1, "toolkit 'after'", data.get("after"), (), answers_ok=False) or ""
+    intro = r.check_text(file, line_of(data, "intro") if "intro" in data else 1, "toolkit 'intro'",
+                         data.get("intro"), (), answers_ok=False) or ""
+    after = r.check_text(file, line_of(data, "after") if "after" in data else 1, "toolkit 'after'",
+                         data.get("after"), (), answers_ok=False) or ""
     tools = []
     raw = data.get("tools")
     if not isinstance(raw, list) or not raw:
@@ -383,5 +400,6 @@ def toolkit(r: Reader) -> Toolkit:
         r.problem(file, 1, "two tools have the same 'key'; number them 1, 2, 3...")
     kit = Toolkit(intro=intro, after=after, tools=tuple(tools), source=Source(file, 1))
     if tools and sms.segment_count(kit.menu_text()) > MAX_SEGMENTS:
-        r.problem(file, 1, f"the toolkit menu is too long for SMS: {sms.describe(kit.menu_text())}; shorten 'intro' or the tool names")
+        r.problem(file, 1, f"the toolkit menu is too long for SMS: {sms.describe(kit.menu_text())}; "
+                  "shorten 'intro' or the tool names")
     return kit

@@ -9,7 +9,8 @@ from coach.app.runner import StackError, tracker_store_config, write_run_files
 
 
 def test_tracker_store_urls():
-    assert tracker_store_config("sqlite:////tmp/x/tracker.db") == {"type": "SQL", "dialect": "sqlite", "db": "/tmp/x/tracker.db"}
+    assert tracker_store_config("sqlite:////tmp/x/tracker.db") == {"type": "SQL", "dialect": "sqlite",
+                                                                   "db": "/tmp/x/tracker.db"}
     pg = tracker_store_config("postgresql://rasa:p%40ss@db.local:5433/rasa")
     assert pg == {"type": "SQL", "dialect": "postgresql", "url": "db.local", "db": "rasa", "port": 5433,
                   "username": "rasa", "password": "p@ss"}

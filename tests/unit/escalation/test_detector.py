@@ -257,7 +257,12 @@ def test_an_idiom_inside_a_longer_risk_phrase_does_not_cancel_it(detector):
 
 @pytest.mark.parametrize(
     "text",
-    ["he hit her", "the bloke who hit his wife got sent down", "my mate wants to kill himself", "my mate said he wants to die"],
+    [
+        "he hit her",
+        "the bloke who hit his wife got sent down",
+        "my mate wants to kill himself",
+        "my mate said he wants to die",
+    ],
 )
 def test_someone_elses_act(detector, text):
     assert not detector.detect(text).escalate

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.safety
 
 TEMPLATES = {
     "first_line": "Coach: please check now ({severity}). Code {code}",
-    "telegram": "Coach: please check now ({severity}). Code {code}\n\n{participant} {site} {category}\n\"{text}\"\n{context}\n{followups}",
+    "telegram": "Coach: please check now ({severity}). Code {code}\n\n{participant} {site} {category}\n"
+                "\"{text}\"\n{context}\n{followups}",
     "sms": "Coach: please check now ({severity}). Code {code}. Participant {participant}. Reply ACK {code}.",
     "sms_info": "{code} {text}", "reminder_prefix": "Reminder {round}: ", "ack_done": "ok {code}",
     "ack_already": "already {code}", "ack_unknown": "unknown",

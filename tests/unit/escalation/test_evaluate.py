@@ -57,7 +57,9 @@ def test_lists_of_mistakes():
     r = evaluate(FakeDetector(ANSWERS), RECORDS)
     assert [m["text"] for m in r["misses"]] == ["c"]
     assert [m["text"] for m in r["false_alarms"]] == ["d"]
-    assert r["wrong_category"] == [{"text": "b", "expected": "harm_to_partner", "got": "harm_to_others", "matched": ["x:b"]}]
+    assert r["wrong_category"] == [
+        {"text": "b", "expected": "harm_to_partner", "got": "harm_to_others", "matched": ["x:b"]}
+    ]
 
 
 def test_empty_input_gives_no_ratios():
@@ -67,7 +69,8 @@ def test_empty_input_gives_no_ratios():
 
 def test_report_text():
     text = format_report(evaluate(FakeDetector(ANSWERS), RECORDS))
-    for words in ("recall", "precision", "false-alarm rate", "category right", "MISSED", "FALSE ALARMS", "WRONG CATEGORY"):
+    for words in ("recall", "precision", "false-alarm rate", "category right", "MISSED", "FALSE ALARMS",
+                  "WRONG CATEGORY"):
         assert words in text
     assert "[harm_to_child] c" in text
     assert "[substance_emergency] d" in text
@@ -86,7 +89,8 @@ def test_load_records_reads_jsonl_and_cases_yml(tmp_path):
     assert load_records(jl) == [{"text": "hi", "escalate": False, "category": None}]
     yml = tmp_path / "x.yml"
     yml.write_text(
-        "escalate:\n  harm_to_child:\n    - smacked the baby\n    - {text: baby swallowed my pills, severity: imminent}\n"
+        "escalate:\n  harm_to_child:\n    - smacked the baby\n"
+        "    - {text: baby swallowed my pills, severity: imminent}\n"
         "no_escalate:\n  idiom:\n    - my back is killing me\n"
     )
     recs = load_records(yml)

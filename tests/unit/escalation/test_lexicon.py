@@ -245,7 +245,7 @@ def test_with_needs_its_words_somewhere_in_the_message(tmp_path):
     ('        with: ["(bail|"]', "no matching ')'"),
 ])
 def test_bad_with_is_located_and_explained(tmp_path, bad, words):
-    text = WITH.replace('        with: ["(bail|non molestation|order)"]', bad.replace('["(bail|non molestation|order)"]', "[]")
-                        if "needs" in words else bad)
+    text = WITH.replace('        with: ["(bail|non molestation|order)"]',
+                        bad.replace('["(bail|non molestation|order)"]', "[]") if "needs" in words else bad)
     got_line, msg = only_problem(write(tmp_path, text))
     assert words in msg, msg

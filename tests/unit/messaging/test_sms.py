@@ -198,7 +198,8 @@ def run(coro, timeout=15):
     return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
-LONG = " ".join(f"Sentence number {i} is here, with \u2018curly\u2019 quotes and a dash \u2013 like this." for i in range(20))
+LONG = " ".join(f"Sentence number {i} is here, with \u2018curly\u2019 quotes and a dash \u2013 like this."
+                for i in range(20))
 
 
 def test_a_long_reply_goes_in_gsm7_parts_of_at_most_two_segments(fake):

@@ -231,7 +231,8 @@ def test_is_skip_intent_hint_up_to_five_words():
     assert not is_skip("can we do another one", intent="repeat")
 
 
-@pytest.mark.parametrize("text", ["repeat", "again", "say that again", "what?", "huh", "?", "??", " ? ", "pardon", "rpt"])
+@pytest.mark.parametrize("text", ["repeat", "again", "say that again", "what?", "huh", "?", "??", " ? ", "pardon",
+                                  "rpt"])
 def test_is_repeat(text):
     assert is_repeat(text)
 
@@ -247,7 +248,8 @@ def test_is_repeat_intent_hint_up_to_five_words():
     assert not is_repeat("send me that one more", intent="skip")
 
 
-@pytest.mark.parametrize("text", ["dunno", "idk", "IDK", "not sure", "no idea", "don't know", "Don\u2019t know", "dunno mate", "maybe"])
+@pytest.mark.parametrize("text", ["dunno", "idk", "IDK", "not sure", "no idea", "don't know", "Don\u2019t know",
+                                  "dunno mate", "maybe"])
 def test_is_dunno(text):
     assert is_dunno(text)
 

@@ -29,7 +29,8 @@ def content(tmp_path_factory) -> Content:
     """The real content, loaded once. safety/ is left out: the engine never reads it, and its
     own checks (tests/unit/test_content_loader.py) must not make these tests fail."""
     copy = tmp_path_factory.mktemp("content") / "content"
-    shutil.copytree(ROOT / "content", copy, ignore=shutil.ignore_patterns("lexicon.yml"))  # the lexicon has its own tests
+    shutil.copytree(ROOT / "content", copy,
+                    ignore=shutil.ignore_patterns("lexicon.yml"))  # the lexicon has its own tests
     return load_content(copy)
 
 
@@ -257,7 +258,8 @@ def test_week_request_for_a_week_already_done_starts_it_again(content):
     store.session_completed(PID, 2)
     reply = coach.begin(PID, week=2)
     assert reply.texts == ["You've already done week 2. Here it is again from the start."]
-    assert store.get_stack(PID)[0] == {"flow": "week:2", "step": content.sessions[2].steps[0].id, "attempts": 0, "mode": "next"}
+    assert store.get_stack(PID)[0] == {"flow": "week:2", "step": content.sessions[2].steps[0].id, "attempts": 0,
+                                       "mode": "next"}
 
 
 def test_week_request_for_a_started_week_resumes_it(content):
@@ -337,7 +339,8 @@ def test_walk_all_sessions_in_order_with_begin(content):
 
 def test_goal_set_in_the_welcome_is_shown_and_not_asked_again(content):
     coach, store = everything_open(content)
-    walk(coach, store, coach.begin(PID, week=0), lambda s: "Stay calm with my partner" if s.save_as == "goal.text" else generic_answer(s))
+    walk(coach, store, coach.begin(PID, week=0),
+         lambda s: "Stay calm with my partner" if s.save_as == "goal.text" else generic_answer(s))
     sent, answered = walk(coach, store, coach.begin(PID, week=1))
     assert "goal_review.set-goal" not in {s.id for s, _ in answered}
     assert "Your goal: Stay calm with my partner\nHow did it go this week? 0 is not at all, 10 is really well." in sent
@@ -352,18 +355,21 @@ def test_goal_review_asks_to_set_a_goal_when_none_is_set(content):
     assert set_goal.when == "no_goal"
     assert set_goal.text in sent
     assert store.goals[PID] == ["Walk away when I get wound up"]
-    assert "Your goal: Walk away when I get wound up\nHow did it go this week? 0 is not at all, 10 is really well." in sent
+    assert ("Your goal: Walk away when I get wound up\n"
+            "How did it go this week? 0 is not at all, 10 is really well.") in sent
 
 
 def test_welcome_goal_thanks_shows_his_goal(content):
     coach, store = everything_open(content)
-    sent, _ = walk(coach, store, coach.begin(PID, week=0), lambda s: "Be calmer" if s.save_as == "goal.text" else generic_answer(s))
+    sent, _ = walk(coach, store, coach.begin(PID, week=0),
+                   lambda s: "Be calmer" if s.save_as == "goal.text" else generic_answer(s))
     assert "Thanks. Your goal: Be calmer\nWe'll look at how it's going each week." in sent
 
 
 def test_welcome_goal_thanks_is_left_out_when_he_skips_the_goal(content):
     coach, store = everything_open(content)
-    sent, _ = walk(coach, store, coach.begin(PID, week=0), lambda s: "skip" if s.save_as == "goal.text" else generic_answer(s))
+    sent, _ = walk(coach, store, coach.begin(PID, week=0),
+                   lambda s: "skip" if s.save_as == "goal.text" else generic_answer(s))
     assert not any(t.startswith("Thanks. Your goal") for t in sent)
     assert store.steps[(PID, 0, "goal")] == "skipped"
     assert store.steps[(PID, 0, "goal-thanks")] == "n/a"  # recorded as not applicable, never sent
@@ -544,7 +550,8 @@ def test_repeat_mid_session_sends_the_messages_before_the_question_again(content
     first = ask(coach)
     reply = coach.answer(PID, "say that again")
     assert reply.texts == []
-    assert ask(coach) == first == [content.sessions[1].step("checkin.intro").text, content.sessions[1].step("checkin.mood").text]
+    assert ask(coach) == first == [content.sessions[1].step("checkin.intro").text,
+                                   content.sessions[1].step("checkin.mood").text]
     assert store.get_stack(PID)[0]["step"] == "checkin.mood"
 
 
@@ -554,7 +561,8 @@ def test_repeat_method_on_a_question_with_recap_before_it(content):
     walk_to(coach, store, "quiz")
     coach.repeat(PID)
     flow = content.sessions[1]
-    recap = [coach._text(PID, {"flow": "week:1", "step": i}, flow.step(i).text) for i in ("checkin.thanks", "recap-1", "recap-2", "recap-3")]
+    recap = [coach._text(PID, {"flow": "week:1", "step": i}, flow.step(i).text)
+             for i in ("checkin.thanks", "recap-1", "recap-2", "recap-3")]
     assert ask(coach) == recap + [flow.step("quiz").text]
     assert recap[1].startswith(f"Welcome to week 1: {flow.title}.")
 
@@ -573,7 +581,8 @@ def _tiny_content(real: Content, skippable: bool) -> Content:
     src = Source("sessions/01-tiny.yml", 1)
     steps = (
         Step(id="hello", type="message", text="Hello.", source=src),
-        Step(id="must", type="number", text="Pick 1 to 5.", source=src, min=1, max=5, save_as="must", skippable=skippable),
+        Step(id="must", type="number", text="Pick 1 to 5.", source=src, min=1, max=5, save_as="must",
+             skippable=skippable),
         Step(id="pick", type="choice", text="Reply A or B.", source=src, save_as="picked",
              options=(Option("A", "Apples"), Option("B", "Bananas"))),
         Step(id="close", type="message", text="Bye.", source=src),
@@ -646,7 +655,8 @@ def test_progress_in_a_session_then_back(content):
     reply = coach.progress(PID)
     flow = content.sessions[1]
     total_questions = len(flow.interactive_steps)
-    assert reply.texts == [f"You're on {flow.title}, question 2 of {total_questions}. You've finished 0 of 12 sessions."]
+    assert reply.texts == [f"You're on {flow.title}, question 2 of {total_questions}. "
+                           "You've finished 0 of 12 sessions."]
     assert ask(coach) == [f"Back to {flow.title}:", flow.step("checkin.craving").text]
 
 
@@ -763,8 +773,9 @@ _SRC = Source("sessions/01-tiny.yml", 1)
 
 @pytest.mark.parametrize("text, feedback, saved", [("yeah", "Good to hear.", "yes"), ("nah", "That's OK.", "no")])
 def test_yesno_feedback_and_saved_answer(content, text, feedback, saved):
-    coach, store = _flow_content(content, Step(id="called", type="yesno", text="Did you call? Reply Y or N.", source=_SRC,
-                                               save_as="called", on_yes="Good to hear.", on_no="That's OK."))
+    coach, store = _flow_content(content, Step(id="called", type="yesno", text="Did you call? Reply Y or N.",
+                                               source=_SRC, save_as="called", on_yes="Good to hear.",
+                                               on_no="That's OK."))
     assert coach.prompt(PID).messages[0].buttons == ("Yes", "No")
     reply = coach.answer(PID, text)
     assert reply.texts == [feedback, "Bye."]
@@ -774,7 +785,8 @@ def test_yesno_feedback_and_saved_answer(content, text, feedback, saved):
 
 
 def test_yesno_unclear_is_asked_again(content):
-    coach, store = _flow_content(content, Step(id="called", type="yesno", text="Did you call?", source=_SRC, save_as="called"))
+    coach, store = _flow_content(content, Step(id="called", type="yesno", text="Did you call?", source=_SRC,
+                                               save_as="called"))
     ask(coach)
     assert coach.answer(PID, "the weather was nice").texts == [content.messages["reask_yesno"]]
     assert coach.answer(PID, "sort of", intent="affirm").texts == ["Bye."]

@@ -50,7 +50,8 @@ def make_participant(week: int = 1) -> str:
 
 def answer(pid: str, text: str, intent: str = "inform"):
     d = CollectingDispatcher()
-    result = asyncio.run(ValidateFlowForm().validate_flow_answer(text, d, tracker(pid, text, intent, active_loop="flow_form"), {}))
+    result = asyncio.run(ValidateFlowForm().validate_flow_answer(
+        text, d, tracker(pid, text, intent, active_loop="flow_form"), {}))
     return d, result
 
 
@@ -81,7 +82,8 @@ def test_whole_session_completes_and_form_ends(app):
     pid = make_participant(week=1)
     run(ActionBegin(), tracker(pid, "hi", "greet"))
     flow = content().sessions[1]
-    replies = {"number": "5", "yesno": "y", "quiz": None, "choice": None, "question": "  my own words  ", "message": "ok"}
+    replies = {"number": "5", "yesno": "y", "quiz": None, "choice": None, "question": "  my own words  ",
+               "message": "ok"}
     result = {"flow_answer": None}
     for _ in range(60):
         run(AskFlowAnswer(), tracker(pid))

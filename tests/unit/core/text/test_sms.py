@@ -27,7 +27,8 @@ def _ws(text: str) -> str:
 # -- encoding ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["Reply Y or N", "", "@£$¥èéùìòÇ\nØø\rÅå", "Café, 10% off! (£5)", "{curly} [square] ~ \\ | ^ €"])
+@pytest.mark.parametrize("text", ["Reply Y or N", "", "@£$¥èéùìòÇ\nØø\rÅå", "Café, 10% off! (£5)",
+                                  "{curly} [square] ~ \\ | ^ €"])
 def test_plain_keyboard_and_gsm_characters_are_gsm7(text):
     assert is_gsm7(text)
     assert encoding(text) == "GSM-7"

@@ -25,7 +25,8 @@ def content_dir(tmp_path) -> Path:
     """A private copy of content/ to break, without safety/lexicon.yml: the lexicon's checks belong to
     the escalation package and are slow (the loader never reads it)."""
     copy = tmp_path / "content"
-    shutil.copytree(ROOT / "content", copy, ignore=shutil.ignore_patterns("lexicon.yml"))  # the lexicon has its own tests
+    shutil.copytree(ROOT / "content", copy,
+                    ignore=shutil.ignore_patterns("lexicon.yml"))  # the lexicon has its own tests
     return copy
 
 
@@ -73,7 +74,8 @@ def test_real_content_without_safety_has_no_problems(content_dir):
 
 
 def test_load_content_raises_with_every_problem(content_dir):
-    edit(content_dir / "messages.yml", 'skipped: "OK, we\'ll skip that one."', 'skipped: "OK, we\u2019ll skip that one."')
+    edit(content_dir / "messages.yml", 'skipped: "OK, we\'ll skip that one."',
+         'skipped: "OK, we\u2019ll skip that one."')
     (content_dir / "sessions" / "05-substances-and-abuse.yml").unlink()
     with pytest.raises(ContentError) as exc:
         load_content(content_dir)
@@ -190,7 +192,8 @@ def test_broken_use_block_reference(content_dir):
 def test_using_a_block_twice_is_reported(content_dir):
     path = content_dir / "sessions" / "03-time-out.yml"
     edit(path, "  - use: goal_review\n", "  - use: checkin\n  - use: goal_review\n")
-    second = [i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if line == "  - use: checkin"][1]
+    second = [i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+              if line == "  - use: checkin"][1]
     assert problems_at(check_content(content_dir), path, second)
 
 
@@ -242,7 +245,8 @@ def test_quiz_needs_right_and_wrong(content_dir):
 @pytest.mark.parametrize("lo, hi", [(0, 0), (5, 4)])
 def test_number_step_with_min_not_below_max(content_dir, lo, hi):
     path = content_dir / "blocks" / "checkin.yml"
-    edit(path, "    min: 0\n    max: 10\n    save_as: checkin.mood", f"    min: {lo}\n    max: {hi}\n    save_as: checkin.mood")
+    edit(path, "    min: 0\n    max: 10\n    save_as: checkin.mood",
+         f"    min: {lo}\n    max: {hi}\n    save_as: checkin.mood")
     max_line = line_of(path, "- id: mood") + 3
     assert path.read_text(encoding="utf-8").splitlines()[max_line - 1] == f"    max: {hi}"
     message = the_problem(content_dir, path, max_line)
@@ -275,7 +279,8 @@ def test_bad_save_as_record_name(content_dir):
 
 def test_unknown_placeholder_in_messages(content_dir):
     path = content_dir / "messages.yml"
-    edit(path, 'start_session: "Let\'s start week {week}: {title}."', 'start_session: "Let\'s start week {week}: {titel}."')
+    edit(path, 'start_session: "Let\'s start week {week}: {title}."',
+         'start_session: "Let\'s start week {week}: {titel}."')
     message = the_problem(content_dir, path, line_of(path, "start_session:"))
     assert message == "message 'start_session' uses {titel}, which the coach can't fill in here; use {title}, {week}"
 

@@ -28,7 +28,8 @@ WEEK_1_ANSWERS = ["5", "11", "5", "3", "3", "b", "For my kids", "That they feel 
 
 def _copy_content(dest: Path) -> Path:
     # safety/ is left out: its checks belong to the escalation package (see test_content_loader.py).
-    shutil.copytree(ROOT / "content", dest, ignore=shutil.ignore_patterns("lexicon.yml"))  # the lexicon has its own tests
+    shutil.copytree(ROOT / "content", dest,
+                    ignore=shutil.ignore_patterns("lexicon.yml"))  # the lexicon has its own tests
     return dest
 
 
@@ -189,7 +190,8 @@ def run_coach(env: Env, *args: str, stdin: str = "") -> subprocess.CompletedProc
 def break_content(env: Env) -> Path:
     path = env.content / "messages.yml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace('skipped: "OK, we\'ll skip that one."', 'skipped: "OK, we\u2019ll skip that one."'), encoding="utf-8")
+    path.write_text(text.replace('skipped: "OK, we\'ll skip that one."', 'skipped: "OK, we\u2019ll skip that one."'),
+                    encoding="utf-8")
     return path
 
 
@@ -263,7 +265,8 @@ def test_build_check_reports_an_edited_generated_file(coach_env, capsys):
 def test_build_check_reports_a_language_change(coach_env, capsys):
     assert coach("content", "build") == 0
     path = coach_env.content / "language" / "affirm.yml"
-    path.write_text(path.read_text(encoding="utf-8").replace('  - "yep"\n', '  - "yep"\n  - "too right mate"\n'), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace('  - "yep"\n', '  - "yep"\n  - "too right mate"\n'),
+                    encoding="utf-8")
     capsys.readouterr()
     assert coach("content", "build", "--check") == 1
     assert "out of date with content/" in capsys.readouterr().out
@@ -297,7 +300,8 @@ def test_build_check_with_bad_content_exits_1(coach_env, capsys):
 def test_text_only_change_does_not_make_generated_files_stale(coach_env, capsys):
     assert coach("content", "build") == 0
     break_path = coach_env.content / "messages.yml"
-    break_path.write_text(break_path.read_text(encoding="utf-8").replace("OK, we'll skip that one.", "OK, let's skip that one."),
+    break_path.write_text(break_path.read_text(encoding="utf-8").replace("OK, we'll skip that one.",
+                                                                         "OK, let's skip that one."),
                           encoding="utf-8")
     capsys.readouterr()
     assert coach("content", "build", "--check") == 0

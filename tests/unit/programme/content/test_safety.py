@@ -56,7 +56,8 @@ def test_missing_category(tmp_path):
 def test_unclassified_needs_only_a_high_reply(tmp_path):
     r = copy_of(tmp_path, REPLIES, "unclassified:\n  high:\n", "unclassified:\n  imminent:\n")
     safety.safety_replies(r)
-    assert [p.message for p in r.problems] == ["'unclassified' has no 'high' reply; add it with 'text:' and 'ask_safe:'"]
+    assert [p.message for p in r.problems] == ["'unclassified' has no 'high' reply; "
+                                               "add it with 'text:' and 'ask_safe:'"]
 
 
 def test_reply_must_say_999_and_ask_safe_must_be_true_or_false(tmp_path):
@@ -93,9 +94,11 @@ def test_staff_alerts_real_file_is_clean(tmp_path):
     ("Coach: {category} ({severity})", "{text}/{category}"),
 ])
 def test_staff_alert_first_line_must_be_discreet(tmp_path, first, shown):
-    r = copy_of(tmp_path, ALERTS, 'first_line: "Coach: please check now ({severity}). Code {code}"', f'first_line: "{first}"')
+    r = copy_of(tmp_path, ALERTS, 'first_line: "Coach: please check now ({severity}). Code {code}"',
+                f'first_line: "{first}"')
     safety.staff_alerts(r)
-    assert [p.message for p in r.problems] == [f"the first line of 'first_line' shows on a lock screen; take out {shown}"]
+    assert [p.message for p in r.problems] == ["the first line of 'first_line' shows on a lock screen; "
+                                               f"take out {shown}"]
 
 
 def test_only_the_first_line_of_a_staff_alert_must_be_discreet(tmp_path):
@@ -106,14 +109,17 @@ def test_only_the_first_line_of_a_staff_alert_must_be_discreet(tmp_path):
 
 
 def test_staff_alert_placeholders_and_sms_length(tmp_path):
-    r = copy_of(tmp_path, ALERTS, 'ack_already: "{code} was already acknowledged."', 'ack_already: "{site} ' + "x" * 310 + '"')
+    r = copy_of(tmp_path, ALERTS, 'ack_already: "{code} was already acknowledged."',
+                'ack_already: "{site} ' + "x" * 310 + '"')
     safety.staff_alerts(r)
     placeholder, length = [p.message for p in r.problems]
     assert placeholder == "'ack_already' uses {site}; use only {code}"
-    assert length.startswith("'ack_already' is too long for SMS: 3 segments, GSM-7,") and length.endswith("; shorten it")
+    assert (length.startswith("'ack_already' is too long for SMS: 3 segments, GSM-7,")
+            and length.endswith("; shorten it"))
 
 
 def test_missing_staff_alert(tmp_path):
-    r = copy_of(tmp_path, ALERTS, 'ack_unknown: "No alert with that code. Check the code and reply ACK followed by it."', "")
+    r = copy_of(tmp_path, ALERTS,
+                'ack_unknown: "No alert with that code. Check the code and reply ACK followed by it."', "")
     safety.staff_alerts(r)
     assert messages(r) == ["1: 'ack_unknown' is missing; add it"]
