@@ -49,7 +49,7 @@ class AlertView:
 def format_sms(templates: Dict[str, str], view: AlertView, round_no: int) -> str:
     text = render(templates["sms"], view.values(round_no))
     if round_no:
-        text = render(templates["reminder_prefix"], {"round": round_no}) + text
+        text = _prefix(templates, round_no) + text
     return text
 
 
@@ -58,9 +58,14 @@ def format_telegram(templates: Dict[str, str], view: AlertView, round_no: int) -
     values = view.values(round_no)
     full = render(templates["telegram"], values)
     first, _, rest = full.partition("\n")
-    prefix = render(templates["reminder_prefix"], {"round": round_no}) if round_no else ""
+    prefix = _prefix(templates, round_no) if round_no else ""
     body = html.escape(rest.strip())
     return f"{html.escape(prefix + first)}\n<tg-spoiler>{body}</tg-spoiler>" if body else html.escape(prefix + first)
+
+
+def _prefix(templates: Dict[str, str], round_no: int) -> str:
+    """'Reminder 2: ' (rendering trims the template's own trailing space, so it is put back)."""
+    return render(templates["reminder_prefix"], {"round": round_no}) + " "
 
 
 def format_info(templates: Dict[str, str], view: AlertView) -> str:
