@@ -13,7 +13,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help install lint test test-unit test-safety check-content build-content validate train \
         test-stories test-e2e chat up worker clean bench-nlu bench-content bench-escalation bench-detector \
-        bench-schedule bench-trip layout
+        bench-schedule bench-trip bench-risk layout train-risk
 
 help:
 	@echo "make install      create $(VENV) (Python 3.10) with the pinned dependencies"
@@ -22,8 +22,8 @@ help:
 	@echo "make chat         talk to the coach in this terminal (SQLite, no credentials)"
 	@echo "make up           start Rasa + action server + worker for other clients (Ctrl-C stops all)"
 	@echo "make worker       run only the worker (alerts, reminders)"
-	@echo "make train        train the Rasa model if bot/ or content/ changed"
-	@echo "make bench-*      benchmarks: nlu, content, escalation, detector, schedule, trip"
+	@echo "make train        train the risk model and the Rasa model where their inputs changed"
+	@echo "make bench-*      benchmarks: risk, nlu, content, escalation, detector, schedule, trip"
 	@echo "make layout       imports between packages, the largest modules and functions"
 
 $(BIN)/activate:
@@ -64,6 +64,10 @@ validate:
 train:
 	$(COACH) train
 
+# The risk model alone (content/safety/model/): a minute or two; the unit and safety tests use it.
+train-risk:
+	$(COACH) train --risk
+
 test-stories: train
 	$(COACH) test stories --safety
 	$(COACH) test stories
@@ -71,7 +75,7 @@ test-stories: train
 test-e2e: train
 	$(PY) -m pytest -q -m "(e2e or slow) and not safety" tests
 
-test: lint check-content test-unit test-safety validate train test-stories test-e2e
+test: lint check-content train-risk test-unit test-safety validate train test-stories test-e2e
 	@echo "All tests passed."
 
 chat:
@@ -100,6 +104,9 @@ bench-detector:
 
 bench-schedule: train
 	$(PY) scripts/bench_schedule.py
+
+bench-risk: train-risk
+	$(PY) scripts/bench_risk.py
 
 bench-trip: train
 	$(PY) scripts/bench_trip.py

@@ -7,7 +7,7 @@ in bot/ that reads settings. Tests build their own ``Runtime`` (with fake client
     rt = runtime()
     rt.db, rt.settings, rt.vault         # the app database, settings, identity keys
     rt.content()                         # content/ as the running coach sees it (live reload)
-    rt.detector()                        # the risk detector (rebuilt when the lexicon changes)
+    rt.detector(), rt.risk_model()       # the lexicon's detector and the risk model (reloaded on change)
     rt.telegram, rt.sms                  # this process's one client per provider (or None)
     rt.dispatcher                        # staff alerts, sent through those same clients
 """
@@ -26,7 +26,7 @@ from coach.messaging.sms import TwilioClient
 from coach.messaging.telegram import TelegramClient
 from coach.programme.content.cache import content_cache
 from coach.programme.content.model import Content
-from escalation.cache import get_detector, lexicon_path
+from escalation.cache import get_detector, get_model, lexicon_path, model_path
 from escalation.dispatch import Dispatcher
 
 _UNSET = object()
@@ -40,18 +40,26 @@ class Runtime:
     _telegram: object = field(default=_UNSET, repr=False)
     _sms: object = field(default=_UNSET, repr=False)
     _dispatcher: Optional[Dispatcher] = field(default=None, repr=False)
+    _risk_model: object = field(default=_UNSET, repr=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings, telegram: object = _UNSET, sms: object = _UNSET) -> "Runtime":
-        """``telegram``/``sms``: clients to use instead of those the settings describe (tests)."""
+    def from_settings(cls, settings: Settings, telegram: object = _UNSET, sms: object = _UNSET,
+                      risk_model: object = _UNSET) -> "Runtime":
+        """``telegram``/``sms``/``risk_model``: to use instead of those the settings describe (tests)."""
         return cls(settings, Database.from_settings(settings), IdentityVault.from_settings(settings),
-                   _telegram=telegram, _sms=sms)
+                   _telegram=telegram, _sms=sms, _risk_model=risk_model)
 
     def content(self) -> Content:
         return content_cache(self.settings.content_dir).get()
 
     def detector(self):
         return get_detector(lexicon_path(self.settings.content_dir))
+
+    def risk_model(self):
+        """The trained risk model (None before `make train`: the lexicon decides alone)."""
+        if self._risk_model is not _UNSET:
+            return self._risk_model
+        return get_model(model_path(self.settings.models_dir))
 
     def _clients(self) -> None:
         if self._telegram is _UNSET or self._sms is _UNSET:

@@ -3,7 +3,9 @@
 An alert and its first notifications are written in ONE transaction (the outbox); sending
 happens afterwards (``escalation.dispatch``), so nothing is sent that isn't recorded and
 nothing recorded is forgotten. One inbound message raises at most one alert
-(unique participant + message id), however many signals fire.
+(unique participant + message id), however many signals fire. Writing the same kind of
+risk again while its alert is open and recent joins that alert rather than paging staff
+a second time (a more severe message makes it urgent and sends it again now).
 
     with session_scope() as s:
         alert = raise_alert(s, pid, text, message_id, detection=d, context=turns)
@@ -16,7 +18,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Iterable, List, Optional, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,7 +28,8 @@ from escalation.risk import Signal
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
 FIRST_ROUND = 0
-FOLLOWUP_WINDOW = timedelta(hours=24)
+FOLLOWUP_WINDOW = timedelta(minutes=30)  # what he writes this soon after an alert joins it...
+FOLLOWUP_LIMIT = 10  # ...up to this many messages: enough to judge, never a 30-line history
 
 
 def new_code() -> str:
@@ -43,6 +46,33 @@ def find_alert_for_message(s: Session, pid: str, message_id: str) -> Optional[Al
     ).scalar_one_or_none()
 
 
+SEVERITY_RANK = {"high": 0, "imminent": 1}
+
+
+def alert_to_join(s: Session, pid: str, category: str, now: datetime) -> Optional[Alert]:
+    """His open (unacknowledged) alert about the same kind of risk from the last ``FOLLOWUP_WINDOW``."""
+    return s.execute(select(Alert).where(
+        Alert.participant_id == pid, Alert.status == "open", Alert.category == category,
+        Alert.created_at >= now - FOLLOWUP_WINDOW).order_by(Alert.id.desc())).scalars().first()
+
+
+def _join(s: Session, alert: Alert, message_id: str, signal: Signal, actor: str, now: datetime,
+          tries_per_person: int) -> Alert:
+    """Risk again, about the same kind of harm, while staff haven't acknowledged: one alert, not two.
+    Recorded once per message; a more severe message makes the alert urgent and sends it again now."""
+    done = s.execute(select(AlertEvent.detail).where(AlertEvent.alert_id == alert.id,
+                                                     AlertEvent.kind == "repeat_disclosure")).scalars()
+    if any((d or {}).get("message_id") == message_id for d in done):
+        return alert
+    audit(s, alert.id, "repeat_disclosure", actor, message_id=message_id, source=signal.source,
+          severity=signal.severity, matched=list(signal.matched))
+    if SEVERITY_RANK.get(signal.severity, 0) > SEVERITY_RANK.get(alert.severity, 0):
+        alert.severity = signal.severity
+        audit(s, alert.id, "more_urgent", actor, severity=signal.severity)
+        queue_round(s, alert, alert.last_round + 1, actor=actor, now=now, tries_per_person=tries_per_person)
+    return alert
+
+
 def raise_alert(
     s: Session,
     pid: str,
@@ -53,21 +83,27 @@ def raise_alert(
     actor: str = "system",
     now: Optional[datetime] = None,
     site_id: Optional[int] = None,
+    tries_per_person: int = 2,
 ) -> Alert:
-    """Create the alert and its first round of notifications, or return the one this message already raised.
+    """Create the alert and its first round of notifications, or return the one this message
+    already raised, or the open one it joins (same kind of risk, recent, not acknowledged).
 
-    ``site_id``: his site, when the caller has his participant row already (saves loading it again)."""
+    ``site_id``: his site, when the caller has his participant row already (saves loading it again).
+    ``tries_per_person``: ``ALERT_TRIES_PER_PERSON``, for the round a more severe repeat sends."""
     existing = find_alert_for_message(s, pid, message_id)
     if existing is not None:
         if signal.source != existing.source:
             audit(s, existing.id, "second_signal", actor, source=signal.source, category=signal.category)
         return existing
+    now = now or utcnow()
+    joined = alert_to_join(s, pid, signal.category, now)
+    if joined is not None:
+        return _join(s, joined, message_id, signal, actor, now, tries_per_person)
     if site_id is None:
         participant = s.get(Participant, pid)
         if participant is None:
             raise LookupError(f"no participant {pid}")
         site_id = participant.site_id
-    now = now or utcnow()
     for _ in range(10):
         code = new_code()
         if s.execute(select(Alert.id).where(Alert.code == code)).first() is None:
@@ -180,14 +216,21 @@ def open_alerts_for(s: Session, pid: str, now: Optional[datetime] = None) -> Lis
 
 
 def add_followup(s: Session, pid: str, text: str, message_id: str, now: Optional[datetime] = None) -> int:
-    """What he writes after an alert ("only joking", "I'm safe") is added to it, never cancels it."""
-    count = 0
-    for alert in open_alerts_for(s, pid, now):
-        if alert.message_id == message_id:
-            continue
-        audit(s, alert.id, "participant_followup", "participant", text=text, message_id=message_id)
-        count += 1
-    return count
+    """What he writes soon after an alert ("only joking", "I'm safe") is added to it for staff
+    to judge; it never cancels it. Only for ``FOLLOWUP_WINDOW`` after the alert and at most
+    ``FOLLOWUP_LIMIT`` messages, so later chat ("ok", "5", "b") doesn't bury it."""
+    alerts = [a for a in open_alerts_for(s, pid, now) if a.message_id != message_id]
+    if not alerts:
+        return 0
+    counts = dict(s.execute(select(AlertEvent.alert_id, func.count()).where(
+        AlertEvent.alert_id.in_([a.id for a in alerts]), AlertEvent.kind == "participant_followup")
+        .group_by(AlertEvent.alert_id)).all())
+    added = 0
+    for alert in alerts:
+        if counts.get(alert.id, 0) < FOLLOWUP_LIMIT:
+            audit(s, alert.id, "participant_followup", "participant", text=text, message_id=message_id)
+            added += 1
+    return added
 
 
 class AckError(Exception):

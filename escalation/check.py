@@ -1,4 +1,5 @@
-"""Checking the lexicon the way authors need it: its structure, then every example run.
+"""Checking what safety authors write: the lexicon (its structure, then every example run)
+and the risk model's labelled messages (content/safety/model/).
 
 The lexicon module reads and validates the file; this module also builds the detector and
 runs each pattern's ``examples`` (must raise an alert through that pattern) and
@@ -12,9 +13,12 @@ runs each pattern's ``examples`` (must raise an alert through that pattern) and
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import List
 
 from escalation.detector import RiskDetector
 from escalation.lexicon import LexiconError, display_path, read_lexicon
+from escalation.model.data import FOLDER, read_examples
 
 
 def check_lexicon(path: str | os.PathLike, *, run_examples: bool = True) -> list[str]:
@@ -49,4 +53,15 @@ def check_lexicon(path: str | os.PathLike, *, run_examples: bool = True) -> list
                     f"{shown}:{line}: not_example '{text}' of pattern '{p.id}' raises an alert through it; "
                     "narrow the pattern, or add the phrase to 'idioms:' if it is a figure of speech"
                 )
+    return problems
+
+
+def check_safety(content_dir: Path) -> List[str]:
+    """Every problem in content/safety/: the lexicon, then the risk model's training data."""
+    problems: List[str] = []
+    lexicon = Path(content_dir) / "safety" / "lexicon.yml"
+    if lexicon.exists():
+        problems += check_lexicon(lexicon)
+    if (Path(content_dir) / FOLDER).is_dir():
+        problems += read_examples(Path(content_dir), display=display_path)[1]
     return problems

@@ -108,7 +108,7 @@ class Dispatcher:
                                                        .order_by(AlertEvent.id)).scalars()))
             view = AlertView(code=alert.code, participant=alert.participant_id, site=site.code,
                              severity=alert.severity, category=alert.category, text=alert.text,
-                             context=alert.context or [], followups=followups)
+                             context=alert.context or [], followups=followups, why=alert.matched or [])
             n.status = "sending"
             n.claimed_at = self.clock()
             return {"id": n.id, "alert_id": alert.id, "code": alert.code, "channel": n.channel, "round": n.round,

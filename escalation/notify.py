@@ -31,6 +31,15 @@ class AlertView:
     text: str
     context: Sequence[dict]
     followups: Sequence[str]
+    why: Sequence[str] = ()  # what raised it: the lexicon's words, the model's category and probability
+
+    @property
+    def asked(self) -> str:
+        """What the coach had just said to him (the question he was answering, usually)."""
+        for turn in reversed(list(self.context)):
+            if turn.get("who") != "participant":
+                return (turn.get("text") or "").strip()[:200] or "(nothing)"
+        return "(nothing: this was his first message)"
 
     def values(self, round_no: int = 0, max_text: int = 600) -> Dict[str, object]:
         context = "\n".join(f"{'him' if t.get('who') == 'participant' else 'coach'}: {t.get('text', '')[:200]}"
@@ -43,7 +52,19 @@ class AlertView:
             "severity": self.severity.upper(), "category": LABELS.get(self.category, self.category),
             "text": self.text[:max_text] + ("..." if len(self.text) > max_text else ""),
             "context": context, "followups": follow, "round": round_no,
+            "why": "; ".join(_why(w) for w in self.why[:4]) or "(not recorded)", "asked": self.asked,
         }
+
+
+def _why(signal: str) -> str:
+    """'lexicon harm_to_partner.strangle:grabbed her by the throat' -> 'words: "grabbed her by the throat"'."""
+    if signal.startswith("lexicon ") and ":" in signal:
+        return f'words: "{signal.split(":", 1)[1]}"'
+    if signal.startswith("model "):
+        parts = signal.split()
+        if len(parts) == 3:
+            return f"risk model: {LABELS.get(parts[1], parts[1])}, {float(parts[2]):.0%} sure"
+    return signal
 
 
 def format_sms(templates: Dict[str, str], view: AlertView, round_no: int) -> str:

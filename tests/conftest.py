@@ -63,7 +63,9 @@ def app(tmp_path, monkeypatch) -> App:
     monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{home / 'tracker.db'}")
     monkeypatch.setenv("COACH_CONTENT_DIR", str(ROOT / "content"))
     monkeypatch.setenv("COACH_BOT_DIR", str(ROOT / "bot"))
-    monkeypatch.setenv("COACH_MODELS_DIR", str(ROOT / "models"))
+    # No trained models here: unit tests see the lexicon deciding alone (deterministic); the
+    # risk model has its own tests, and the end-to-end tests use the trained models.
+    monkeypatch.setenv("COACH_MODELS_DIR", str(home / "models"))
     _reset_caches()
     db = Database(url)
     db.upgrade()

@@ -189,10 +189,10 @@ class WebhookChannel(InputChannel):
             return
         for row in rows:
             log.info("%s: processing a message left over from before the restart", self.name())
-            turn = Turn("dialogue", self.ingress.assess(row["text"]), pid=row["pid"], row_id=row["id"],
-                        message_id=row["message_id"], text=row["text"])
-            if turn.decision.escalate:
-                turn = await self.ingress.escalate(turn, agent)
+            decision = await asyncio.to_thread(self.ingress.decide_for, row["pid"], row["text"])
+            turn = Turn("dialogue", decision, pid=row["pid"], row_id=row["id"], message_id=row["message_id"],
+                        text=row["text"], said=row["text"])
+            turn = await self.ingress.after_decision(turn, agent)
             await self._process(turn, self.output(), on_new_message)
 
     def _unprocessed(self) -> List[dict]:

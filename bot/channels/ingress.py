@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import List, Optional, Set
 
 from rasa.shared.core.events import BotUttered, UserUttered
@@ -33,10 +33,12 @@ from bot.runtime import Runtime
 from coach.core.db.models import InboundMessage, Participant, utcnow
 from coach.core.identity import find_participant, is_participant_id, link_identity
 from coach.messaging.inbound import Inbound
+from coach.programme.answers import parse_yes_no
 from coach.programme.calendar import start_for_week, uk_today
 from coach.programme.enrolment import enrol, is_help, is_start, is_stop, opt_in, opt_out
-from escalation.alerts import add_followup, raise_alert, staff_by_contact
-from escalation.risk import NOTHING, RiskDecision, assess
+from escalation.alerts import add_followup, open_alerts_for, raise_alert, staff_by_contact
+from escalation.checks import answer_check, open_check, record_check
+from escalation.risk import NO_CONTEXT, NOTHING, RiskContext, RiskDecision, decide
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 20_000  # characters; longer REST bodies are refused with a clear 413
@@ -68,7 +70,8 @@ class Turn:
     staff_id: Optional[int] = None
     row_id: Optional[int] = None
     message_id: str = ""
-    text: str = ""
+    text: str = ""  # what goes to Rasa (dialogue only)
+    said: str = ""  # what he wrote, for an alert or a safety check
     reply: Optional[str] = None  # key of content/messages.yml to answer with (route "reply")
     alert_id: Optional[int] = None
 
@@ -124,29 +127,49 @@ class Ingress:
         self.rt = rt
         self._tasks: Set[asyncio.Task] = set()
 
-    def assess(self, text: Optional[str]) -> RiskDecision:
-        return assess(self.rt.detector(), text)
+    def decide(self, text: Optional[str], context: RiskContext = NO_CONTEXT) -> RiskDecision:
+        """The one risk decision (escalation.risk.decide) with this process's detector and model."""
+        return decide(text, self.rt.detector(), self.rt.risk_model(), context)
+
+    @staticmethod
+    def context(s, pid: str, text: str) -> RiskContext:
+        """An unanswered safety check, or an alert minutes ago, changes how his next message is read."""
+        check = open_check(s, pid)
+        recent_alert = bool(open_alerts_for(s, pid))
+        if check is None:
+            return RiskContext(recent_alert=recent_alert)
+        return RiskContext(open_check=check.category, answered_no=parse_yes_no(text or "", None) is False,
+                           recent_alert=recent_alert)
+
+    def decide_for(self, pid: str, text: str) -> RiskDecision:
+        """A decision for a message read outside the one transaction (after a restart)."""
+        with self.rt.db.session() as s:
+            return self.decide(text, self.context(s, pid, text))
 
     # -- webhooks ------------------------------------------------------------------------------
 
     async def admit(self, channel: str, inbound: Inbound, agent=None) -> Turn:
         """Decide what one update is and record it; raises ``NotStored`` if it could not be kept."""
-        decision = self.assess(inbound.text) if inbound.has_text else NOTHING
         try:
-            turn = await asyncio.to_thread(self._admit, channel, inbound, decision)
+            turn = await asyncio.to_thread(self._admit, channel, inbound)
         except Exception as exc:
             raise NotStored() from exc
-        if decision.escalate and turn.pid and turn.route != "duplicate":
-            turn = await self.escalate(turn, agent)
+        if turn.pid and turn.route != "duplicate":
+            turn = await self.after_decision(turn, agent)
         return turn
 
-    def _admit(self, channel: str, inbound: Inbound, decision: RiskDecision) -> Turn:
-        """The one transaction: who, the inbox row, the route and what it changes, follow-ups."""
+    def _admit(self, channel: str, inbound: Inbound) -> Turn:
+        """The one transaction: who, the risk decision, the inbox row, the route and what it
+        changes, follow-ups."""
         message_id = new_message_id()
         try:
             with self.rt.db.session() as s:
                 staff = staff_by_contact(s, self.rt.vault, channel, inbound.sender)
                 p = None if staff else find_participant(s, self.rt.vault, channel, inbound.sender)
+                decision = NOTHING
+                if inbound.has_text and staff is None:
+                    context = self.context(s, p.id, inbound.text) if p else RiskContext()
+                    decision = self.decide(inbound.text, context)
                 if p is None:
                     route, reply, status = ("staff" if staff else "unknown"), None, "done"
                 else:
@@ -165,7 +188,7 @@ class Ingress:
                 return Turn(route, decision, pid=p.id if p else None, site_id=p.site_id if p else None,
                             staff_id=staff.id if staff else None,
                             row_id=row.id, message_id=message_id, text=inbound.text if dialogue else "",
-                            reply=reply)
+                            said=inbound.text if inbound.has_text else "", reply=reply)
         except IntegrityError:
             return Turn("duplicate")
 
@@ -182,16 +205,14 @@ class Ingress:
 
     async def admit_rest(self, handle: str, text: str, agent=None) -> Optional[Turn]:
         """A REST message: his participant id (None if not enrolled and demo enrolment is off)."""
-        decision = self.assess(text)
         message_id = new_message_id()
-        who = await asyncio.to_thread(self._admit_rest, handle, text, message_id, decision)
-        if who is None:
+        turn = await asyncio.to_thread(self._admit_rest, handle, text, message_id)
+        if turn is None:
             return None
-        turn = Turn("dialogue", decision, pid=who[0], site_id=who[1], message_id=message_id, text=text)
-        return await self.escalate(turn, agent) if decision.escalate else turn
+        return await self.after_decision(turn, agent)
 
-    def _admit_rest(self, handle: str, text: str, message_id: str, decision: RiskDecision) -> Optional[tuple]:
-        """(participant id, site id), enrolling a demo participant if allowed; None if not enrolled."""
+    def _admit_rest(self, handle: str, text: str, message_id: str) -> Optional[Turn]:
+        """Who he is (enrolling a demo participant if allowed; None if not enrolled) and the decision."""
         rt = self.rt
         with rt.db.session() as s:
             direct = s.get(Participant, handle) if rt.settings.auto_enrol and is_participant_id(handle) else None
@@ -205,25 +226,39 @@ class Ingress:
                     start = start_for_week(rt.content().programme, 1, uk_today())
                     found = enrol(s, site=rt.settings.default_site, start=start, is_demo=True)
                     link_identity(s, rt.vault, found.id, "rest", handle)
+            decision = self.decide(text, self.context(s, found.id, text))
             if not decision.escalate:
                 add_followup(s, found.id, text, message_id)
-            return found.id, found.site_id
+            return Turn("dialogue", decision, pid=found.id, site_id=found.site_id, message_id=message_id, text=text,
+                        said=text)
 
     # -- risk --------------------------------------------------------------------------------------
 
-    async def escalate(self, turn: Turn, agent=None, text: Optional[str] = None) -> Turn:
-        """Write the alert for a flagged message, then send it at once (waiting a little for it)."""
+    async def after_decision(self, turn: Turn, agent=None) -> Turn:
+        """An alert is written (and sent at once); a safety check is stored. Both with the
+        conversation so far, so staff see what he was answering."""
+        if turn.decision.tier == "none" or not turn.said:
+            return turn
         context = await recent_turns(agent, turn.pid)
-        alert_id = await asyncio.to_thread(self._record_alert, turn, text or turn.text, context)
-        await self._send_soon(alert_id)
-        return Turn(**{**turn.__dict__, "alert_id": alert_id})
+        if turn.decision.escalate:
+            alert_id = await asyncio.to_thread(self._record_alert, turn, context)
+            await self._send_soon(alert_id)
+            return replace(turn, alert_id=alert_id)
+        await asyncio.to_thread(self._record_check, turn, context)
+        return turn
 
-    def _record_alert(self, turn: Turn, text: str, context: List[dict]) -> int:
+    def _record_alert(self, turn: Turn, context: List[dict]) -> int:
         with self.rt.db.session() as s:
-            alert = raise_alert(s, turn.pid, text, turn.message_id, turn.decision.signal, context=context,
-                                actor="channel", site_id=turn.site_id)
-            add_followup(s, turn.pid, text, turn.message_id)
+            alert = raise_alert(s, turn.pid, turn.said, turn.message_id, turn.decision.signal, context=context,
+                                actor="channel", site_id=turn.site_id,
+                                tries_per_person=self.rt.settings.alert_tries_per_person)
+            add_followup(s, turn.pid, turn.said, turn.message_id)
+            answer_check(s, turn.pid, "alert", turn.said, alert_id=alert.id)  # a check he answered this way
             return alert.id
+
+    def _record_check(self, turn: Turn, context: List[dict]) -> None:
+        with self.rt.db.session() as s:
+            record_check(s, turn.pid, turn.site_id, turn.message_id, turn.said, turn.decision, context)
 
     async def _send_soon(self, alert_id: int) -> None:
         """The alert goes out before his reply: wait for it (normally ~0.1 s), but never long:

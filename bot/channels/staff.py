@@ -64,5 +64,6 @@ class StaffDesk:
                 return templates["ack_unknown"]
             events = s.execute(select(AlertEvent).where(AlertEvent.alert_id == alert.id)).scalars().all()
             view = AlertView(alert.code, alert.participant_id, s.get(Site, alert.site_id).code, alert.severity,
-                             alert.category, alert.text, alert.context or [], split_followups(events))
+                             alert.category, alert.text, alert.context or [], split_followups(events),
+                             alert.matched or [])
             return format_info(templates, view)

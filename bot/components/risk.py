@@ -1,15 +1,18 @@
 """A Rasa NLU component that applies the risk decision to every message.
 
-It sits after the intent classifier. The decision was made once, where the message came
-in (bot/channels/ingress.py, which also wrote any alert), and travels in the message's
+The decision was made once, where the message came in (bot/channels/ingress.py, which
+also wrote any alert or safety check), by ``escalation.risk.decide``: the authored lexicon
+and the risk model, never the dialogue's intent classifier. It travels in the message's
 metadata; this component does not read the message again. Only a message that never passed
-our ingress (``rasa shell``, ``rasa test``, Rasa's own HTTP API) is checked here instead.
+our ingress (``rasa shell``, ``rasa test``, Rasa's own HTTP API) is decided here instead,
+by the same function.
 
-If the decision says escalate, the intent becomes ``risk_disclosure`` (confidence 1.0),
-whatever the classifier thought, and the decision is added to the parse data as ``risk`` so
-the dialogue can pick the right reply. If the classifier itself predicted
-``risk_disclosure`` (or ranked it high above the fallback), that stands as a second signal:
-it can add an alert, and nothing here ever removes one.
+- tier **alert**: the intent becomes ``risk_disclosure`` (the crisis reply);
+- tier **check**: the intent becomes ``risk_check`` (he is asked, calmly, if he is safe);
+- tier **none**: the classifier's intent stands, unless it guessed one of those two, which
+  only the decision may set: then its next guess is used.
+
+The decision goes into the parse data as ``risk`` for the actions.
 
     pipeline:
       - ...
@@ -30,16 +33,16 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 RISK_INTENT = "risk_disclosure"
+CHECK_INTENT = "risk_check"
+RISK_INTENTS = (RISK_INTENT, CHECK_INTENT)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class RiskGate(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        # lexicon: path to the lexicon (default: content/safety/lexicon.yml from settings);
-        # rescue_threshold: a risk_disclosure ranked this high counts even if it is not the top
-        # intent or the fallback fired. (The classifier's confidence goes into the alert.)
-        return {"lexicon": None, "rescue_threshold": 0.6}
+        # lexicon: path to the lexicon (default: content/safety/lexicon.yml from settings).
+        return {"lexicon": None}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.config = config
@@ -67,13 +70,20 @@ class RiskGate(GraphComponent):
 
         return runtime().detector()
 
+    def _model(self):
+        if self.config.get("lexicon"):
+            return None  # a lexicon of its own (tests): the lexicon decides alone
+        from bot.runtime import runtime
+
+        return runtime().risk_model()
+
     def _decision(self, message: Message, text: str):
         """The decision the ingress made (in the metadata), or, for a message that never passed
-        it, one made here."""
-        from escalation.risk import RiskDecision, assess
+        it, one made here by the same function."""
+        from escalation.risk import RiskDecision, decide
 
         carried = RiskDecision.from_metadata((message.get("metadata") or {}).get("risk"))
-        return carried if carried is not None else assess(self._detector(), text)
+        return carried if carried is not None else decide(text, self._detector(), self._model())
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
@@ -84,23 +94,15 @@ class RiskGate(GraphComponent):
             if not text:
                 continue
             decision = self._decision(message, text)
-            ranking = list(message.get(INTENT_RANKING_KEY) or [])
-            intent = (message.get(INTENT) or {}).get("name")
-            confidence = max((r.get("confidence", 0.0) for r in ranking if r.get("name") == RISK_INTENT), default=0.0)
-            if decision.escalate:
-                signal = decision.signal
-                risk = {"escalate": True, "source": signal.source, "category": signal.category,
-                        "severity": signal.severity, "matched": list(signal.matched)}
-            elif intent == RISK_INTENT or confidence >= self.config["rescue_threshold"]:
-                risk = {"escalate": True, "source": "classifier", "category": "unclassified", "severity": "high",
-                        "matched": [f"intent:{RISK_INTENT} {confidence:.2f}"]}
-            else:
-                message.set("risk", {"escalate": False, "classifier_confidence": round(confidence, 3)},
-                            add_to_output=True)
+            ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") not in RISK_INTENTS]
+            message.set("risk", decision.to_metadata(), add_to_output=True)
+            if decision.tier == "none":
+                if (message.get(INTENT) or {}).get("name") in RISK_INTENTS:  # only the decision sets these
+                    best = ranking[0] if ranking else {"name": "nlu_fallback", "confidence": 1.0}
+                    message.set(INTENT, dict(best), add_to_output=True)
+                    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
                 continue
-            risk["classifier_confidence"] = round(confidence, 3)
-            message.set("risk", risk, add_to_output=True)
-            message.set(INTENT, {"name": RISK_INTENT, "confidence": 1.0}, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [{"name": RISK_INTENT, "confidence": 1.0}]
-                        + [r for r in ranking if r.get("name") != RISK_INTENT], add_to_output=True)
+            intent = RISK_INTENT if decision.tier == "alert" else CHECK_INTENT
+            message.set(INTENT, {"name": intent, "confidence": 1.0}, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": 1.0}] + ranking, add_to_output=True)
         return messages

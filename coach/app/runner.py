@@ -71,8 +71,25 @@ def rasa_env(settings: Settings) -> Dict[str, str]:
     return env
 
 
-def train(settings: Settings, force: bool = False, quiet: bool = False) -> bool:
-    """Train the Rasa model if bot/ changed (or ``force``). Returns True if it trained."""
+def train_risk(settings: Settings, force: bool = False) -> Optional[dict]:
+    """Train the risk model if its data or recipe changed (or ``force``): its report, or None."""
+    from escalation.cache import model_path as risk_model_path
+    from escalation.model.train import TrainingError, is_fresh, train_model
+
+    path = risk_model_path(settings.models_dir)
+    if not force and is_fresh(path, settings.content_dir):
+        return None
+    try:
+        return train_model(settings.content_dir, path)
+    except TrainingError as exc:
+        raise StackError(f"the risk model's training data has problems:\n{exc}") from None
+
+
+def train(settings: Settings, force: bool = False, quiet: bool = False, with_risk: bool = True) -> bool:
+    """Train the risk model (unless ``with_risk`` is False) and the Rasa model where their
+    inputs changed (or ``force``). Returns True if the Rasa model was trained."""
+    if with_risk:
+        train_risk(settings, force=force)
     if not force and model_is_fresh(settings):
         return False
     settings.models_dir.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,7 @@
 Two loops run side by side, so a long run of weekly nudges never delays an alert:
 
 - alerts (escalation.dispatch): send from the outbox, retry, re-notify unacknowledged
-  alerts, move along the rota;
+  alerts, move along the rota; and safety checks nobody answered become review items;
 - the weekly rhythm (coach.programme.schedule): plan and send session nudges, follow-ups,
   coaching-call prompts and the booster through Rasa's trigger_intent.
 
@@ -24,9 +24,16 @@ from coach.core.settings import Settings
 from coach.messaging.notifiers import clients_from_settings, staff_notifiers
 from coach.programme.content.cache import content_cache
 from coach.programme.schedule import Scheduler
+from escalation.checks import review_unanswered
 from escalation.dispatch import Dispatcher
 
 log = logging.getLogger("coach.worker")
+
+
+def review_checks(db: Database, settings: Settings) -> int:
+    """Safety checks nobody answered in time become review items (escalation.checks)."""
+    with db.session() as s:
+        return review_unanswered(s, settings.risk_check_review_minutes)
 
 
 def make_dispatcher(settings: Settings, db: Database, notifiers=None, actor: str = "worker") -> Dispatcher:
@@ -70,6 +77,9 @@ async def run_worker(settings: Settings, once: bool = False, stop: Optional[asyn
         if stats.sent or stats.failed or stats.in_doubt or stats.renotified:
             log.info("alerts: sent %d, retried %d, failed %d, in doubt %d, re-notified %d",
                      stats.sent, stats.retried, stats.failed, stats.in_doubt, stats.renotified)
+        reviewed = await asyncio.to_thread(review_checks, db, settings)
+        if reviewed:
+            log.info("safety checks: %d unanswered, now review items for facilitators", reviewed)
 
     loops = [_loop("alerts", alerts_pass, settings.worker_poll_seconds, once, stop)]
     sender = None

@@ -5,14 +5,15 @@ parses arguments, calls the library and prints:
 
     db.py            coach db upgrade                  create or migrate the app database
     content.py       coach content check|build|preview WEEK|publish
-    run.py           coach train                       train the Rasa model if bot/ changed
+    run.py           coach train [--risk]              train the risk model and the Rasa model
                      coach test stories [--safety]     Rasa story tests (fail on any prediction error)
                      coach up                          Rasa + action server + worker (Ctrl-C stops)
                      coach chat [--week N] [--new]     talk to the coach in this terminal as a demo participant
                      coach worker [--once]             send alerts and the weekly messages
     staff.py         coach staff add|update|list|rota  staff, contacts and the on-call rota
     alerts.py        coach alerts list|show|ack        risk alerts, who was told, who acknowledged
-    risk.py          coach risk check|eval FILE        the risk detector alone
+    checks.py        coach checks list|seen            calm safety checks and review items
+    risk.py          coach risk check|eval FILE        the risk decision (lexicon + model) alone
     participants.py  coach enrol, coach participants [--behind]
     site.py          coach site groups --site S ...    a site's group session dates
     channels.py      coach unlink, coach telegram set-webhook
@@ -28,12 +29,12 @@ from __future__ import annotations
 import argparse
 from typing import List, Optional
 
-from coach.cli import alerts, channels, content, db, participants, report, risk, run, settings, site, staff
+from coach.cli import alerts, channels, checks, content, db, participants, report, risk, run, settings, site, staff
 from coach.cli.common import fail
 from coach.core.settings import SettingsError
 
 # In the order `coach --help` lists them.
-GROUPS = (db, content, run, staff, alerts, risk, participants, site, channels, settings, report)
+GROUPS = (db, content, run, staff, alerts, checks, risk, participants, site, channels, settings, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

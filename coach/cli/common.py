@@ -69,12 +69,13 @@ def load_or_report(with_lexicon: bool = False):
         print("\nContent has problems; fix them first (coach content check).", file=sys.stderr)
         return None
     if with_lexicon:
-        from escalation.check import check_lexicon
+        from escalation.check import check_safety
 
-        problems = check_lexicon(content_dir / "safety" / "lexicon.yml")
+        problems = check_safety(content_dir)
         if problems:
             print("\n".join(problems), file=sys.stderr)
-            print("\nThe risk lexicon has problems; fix them first (coach content check).", file=sys.stderr)
+            print("\nThe risk lexicon or the risk model's data has problems; fix them first (coach content check).",
+                  file=sys.stderr)
             return None
     return content
 

@@ -26,15 +26,11 @@ def register(sub) -> None:
 
 def all_problems(content_dir: Path) -> List[str]:
     """Every problem in content/: the sessions and messages, then the risk lexicon (its
-    examples run through the detector)."""
+    examples run through the detector) and the risk model's labelled messages."""
     from coach.programme.content.loader import check_content
-    from escalation.check import check_lexicon
+    from escalation.check import check_safety
 
-    problems = [str(p) for p in check_content(content_dir)]
-    lexicon = content_dir / "safety" / "lexicon.yml"
-    if lexicon.exists():
-        problems += check_lexicon(lexicon)
-    return problems
+    return [str(p) for p in check_content(content_dir)] + check_safety(content_dir)
 
 
 def cmd_content_check(args) -> int:

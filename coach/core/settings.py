@@ -168,6 +168,9 @@ class Settings:
     alert_claim_lease_seconds: float = setting(
         "ALERT_CLAIM_LEASE_SECONDS", "60", "A send still unfinished after this long is treated as 'may have gone': "
         "never resent, next round at once.", _float)
+    risk_check_review_minutes: float = setting(
+        "RISK_CHECK_REVIEW_MINUTES", "30", "A calm safety check he hasn't answered this long after it was asked "
+        "becomes a review item for his facilitator.", _float)
     worker_poll_seconds: float = setting("WORKER_POLL_SECONDS", "1", "How often the worker looks for work.", _float)
     schedule_nudge_time: str = setting(
         "SCHEDULE_NUDGE_TIME", "18:00", "Nudges go at his chosen time, or this one (UK time).", _hhmm,

@@ -161,6 +161,11 @@ class Coach:
         """Stop the session without a word (after a risk disclosure); HI picks it up later."""
         self.store.set_stack(pid, [])
 
+    def hold(self, pid: str) -> bool:
+        """A safety check comes first: the session waits, then goes on with "Back to ...". True if one waits."""
+        self._set_mode(pid, "resume")
+        return self.active(pid)
+
     def repeat(self, pid: str) -> Reply:
         self._set_mode(pid, "repeat")
         return Reply(active=self.active(pid))

@@ -16,7 +16,7 @@ def test_migrations_match_models(tmp_path):
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
-    assert diff == [], "models changed without a migration: add one in coach/db/migrations/versions"
+    assert diff == [], "models changed without a migration: add one in coach/core/db/migrations/versions"
 
 
 def test_upgrade_is_idempotent(tmp_path):

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from coach.app.runner import Stack, train
 from coach.core.db import Database, make_engine
-from coach.core.db.models import Alert, AlertNotification, InboundMessage, Participant, SessionProgress
+from coach.core.db.models import Alert, AlertNotification, InboundMessage, Participant, RiskCheck, SessionProgress
 from coach.core.settings import load_settings
 from coach.programme.content.loader import load_content
 from tests.conftest import ROOT, free_port
@@ -27,6 +27,7 @@ from tests.fakes.telegram_api import (
     FakeTelegramAPI,
     make_callback_update,
     make_edited_message_update,
+    make_photo_update,
     make_sticker_update,
     make_text_update,
 )
@@ -60,6 +61,7 @@ def env(tmp_path_factory):
         "TWILIO_FROM_NUMBER": COACH_NUMBER, "TWILIO_API_BASE": tw.url,
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{rasa_port}",
         "ALERT_RENOTIFY_MINUTES": "0.05", "WORKER_POLL_SECONDS": "0.2", "ALERT_TRIES_PER_PERSON": "2",
+        "RISK_CHECK_REVIEW_MINUTES": "0.05",
     })
     settings = load_settings(values)
     Database(settings.database_url).upgrade()
@@ -414,3 +416,106 @@ def test_fuzzed_webhooks_never_fail_and_rejected_requests_store_nothing(env):
     summary = fuzz(env.settings, count=150, seed=7)
     assert summary["server_errors"] == {"telegram": {}, "sms": {}}, summary
     assert summary["stored_by_rejected"] == 0
+
+
+# -- the calm safety check (the risk model was unsure) ----------------------------------------------
+
+# Messages the risk model is usually unsure about. Which one is "check" depends on the trained
+# model, so the test asks the same decision the coach makes and takes the first that is.
+UNSURE = [
+    "dont know how much more of this i can take", "i dont care what happens to me anymore",
+    "everything feels pointless lately", "things are getting on top of me again", "feel like im drowning",
+    "cant be doing with any of it anymore", "im done with all of this", "nothing ever changes for me",
+    "i feel like a burden to everyone", "some days i wonder why i bother",
+]
+
+
+def unsure_message(env) -> str:
+    from escalation.cache import get_detector, get_model, lexicon_path, model_path
+    from escalation.risk import decide
+
+    model = get_model(model_path(env.settings.models_dir))
+    assert model is not None, "no trained risk model: `coach train` trains it first"
+    detector = get_detector(lexicon_path(env.settings.content_dir))
+    for text in UNSURE:
+        if decide(text, detector, model).tier == "check":
+            return text
+    pytest.fail("the trained risk model is sure about every message in UNSURE: add unsure ones")
+
+
+def checks(env, pid):
+    engine = db(env)
+    with engine.connect() as conn:
+        rows = conn.execute(select(RiskCheck).where(RiskCheck.participant_id == pid)).all()
+    engine.dispose()
+    return rows
+
+
+@pytest.mark.safety
+def test_an_unsure_message_gets_a_calm_check_yes_carries_on_and_nobody_is_paged(env):
+    pid, code = enrol(env)
+    tg = Telegram(env, 700200)
+    tg.say(f"JOIN {code}")
+    tg.say("hi")
+    step_before = current_step(env, pid, 1)[0]
+    staff_before = len(staff_texts(env))
+    replies = tg.say(unsure_message(env))
+    text = " ".join(replies)
+    assert "safe right now" in text and "999" not in text  # asked calmly, no crisis reply
+    assert tg.say("yeah im ok")  # YES: thanked, and the step he was on is asked again
+    assert current_step(env, pid, 1)[0] == step_before
+    [check] = checks(env, pid)
+    assert check.status == "safe" and check.answer == "yeah im ok"
+    time.sleep(1)
+    assert count(env, Alert, Alert.participant_id == pid) == 0 and len(staff_texts(env)) == staff_before
+
+
+@pytest.mark.safety
+def test_no_to_the_check_over_sms_raises_the_alert_with_the_crisis_reply(env):
+    pid, code = enrol(env)
+    sms = Sms(env, "+447700900888")
+    sms.say(f"JOIN {code}")
+    message = unsure_message(env)
+    assert "safe right now" in " ".join(sms.say(message))
+    staff_before = len(staff_texts(env))
+    replies = " ".join(sms.say("no"))
+    assert "999" in replies and "116 123" in replies
+    env.tg.wait_for(lambda: len(staff_texts(env)) > staff_before, timeout=10)
+    [check] = checks(env, pid)
+    assert check.status == "alert" and check.alert_id is not None
+    engine = db(env)
+    with engine.connect() as conn:
+        alert = conn.execute(select(Alert).where(Alert.participant_id == pid)).one()
+    engine.dispose()
+    out = env.run("alerts", "show", alert.code)
+    assert message in out and "answered NO to the safety check" in out
+    env.run("alerts", "ack", alert.code)
+
+
+@pytest.mark.safety
+def test_an_unanswered_check_becomes_a_review_item_and_nobody_is_paged(env):
+    pid, code = enrol(env)
+    tg = Telegram(env, 700201)
+    tg.say(f"JOIN {code}")
+    staff_before = len(staff_texts(env))
+    tg.say(unsure_message(env))
+    deadline = time.time() + 20  # RISK_CHECK_REVIEW_MINUTES is 3 s here; the worker polls every 0.2 s
+    while time.time() < deadline and checks(env, pid)[0].status == "open":
+        time.sleep(0.2)
+    assert checks(env, pid)[0].status == "review"
+    assert pid in env.run("checks", "list")
+    assert count(env, Alert, Alert.participant_id == pid) == 0 and len(staff_texts(env)) == staff_before
+
+
+@pytest.mark.safety
+def test_a_disclosure_in_a_photo_caption_gets_the_crisis_reply_and_pages_staff(env):
+    pid, code = enrol(env)
+    tg = Telegram(env, 700202)
+    tg.say(f"JOIN {code}")
+    before, staff_before = len(env.tg.sent_texts(700202)), len(staff_texts(env))
+    tg.post(make_photo_update(Telegram.next_id(), 700202, 700202, caption="im going to end it all tonight"))
+    env.tg.wait_for(lambda: len(env.tg.sent_texts(700202)) > before, timeout=60)
+    settle(lambda: len(env.tg.sent_texts(700202)), quiet=1.3)
+    assert "999" in " ".join(env.tg.sent_texts(700202)[before:])
+    env.tg.wait_for(lambda: len(staff_texts(env)) > staff_before, timeout=10)
+    assert count(env, Alert, Alert.participant_id == pid) == 1

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -274,6 +275,37 @@ class AlertEvent(Base):
     kind = Column(String(40), nullable=False)
     actor = Column(String(80), nullable=False)  # system | worker | rasa | staff:12 | participant | cli
     detail = Column(JSON, nullable=False, default=dict)
+
+
+class RiskCheck(Base):
+    """A calm safety check: the risk model was unsure, so he was asked (not staff paged).
+
+    status: open (asked, no answer yet) -> safe (he said he is safe; the session carried on)
+            | alert (he said NO, or more risk: an alert was raised) | review (no clear answer
+            in time: his facilitator looks at it before the next coaching call).
+    """
+
+    __tablename__ = "risk_checks"
+    id = Column(Integer, primary_key=True)
+    participant_id = Column(String(16), ForeignKey("participants.id"), nullable=False, index=True)
+    site_id = Column(Integer, ForeignKey("sites.id"), nullable=False)
+    message_id = Column(String(64), nullable=False)  # the message that raised it
+    category = Column(String(40), nullable=False)
+    probability = Column(Float)  # the model's probability of risk
+    text = Column(Text, nullable=False)
+    signals = Column(JSON, nullable=False, default=list)
+    context = Column(JSON, nullable=False, default=list)  # the last few turns before it
+    status = Column(String(20), nullable=False, default="open")
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    answered_at = Column(DateTime)
+    answer = Column(Text)  # what he replied, as he wrote it
+    review_reason = Column(String(80))
+    reviewed_at = Column(DateTime)  # a facilitator looked at it
+    alert_id = Column(Integer, ForeignKey("alerts.id"))
+    __table_args__ = (
+        UniqueConstraint("participant_id", "message_id", name="uq_risk_checks_message"),
+        Index("ix_risk_checks_status", "status", "created_at"),
+    )
 
 
 # -- channels (issue 4): inbox, enrolment codes, join rate limits ---------------------------------

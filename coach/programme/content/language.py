@@ -17,7 +17,7 @@ INTENT_RE = re.compile(r"^[a-z][a-z_]*$")
 REQUIRED_INTENTS = (
     "greet", "start_session", "resume", "affirm", "deny", "dunno", "number", "inform",
     "help", "ask_progress", "skip", "repeat", "pause", "toolkit", "choose_week",
-    "thanks", "goodbye", "set_reminder", "nudge",
+    "thanks", "goodbye", "set_reminder", "nudge", "risk_disclosure", "risk_check", "retract",
 )
 
 

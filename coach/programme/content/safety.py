@@ -22,8 +22,10 @@ from coach.programme.content.reader import (
 )
 
 SAFETY_REPLIES = REPLY_KEYS  # category: the severities it needs a reply for
-SAFETY_MESSAGES = ("safe_question", "safe_yes", "safe_no", "safe_unclear")
-_ALERT_FIELDS = ("code", "site", "participant", "severity", "category", "text", "context", "followups", "round")
+SAFETY_MESSAGES = ("safe_question", "safe_yes", "safe_no", "safe_unclear", "check_question", "check_safe",
+                   "check_unclear", "retract_alert", "retract_check", "repeat")
+_ALERT_FIELDS = ("code", "site", "participant", "severity", "category", "text", "context", "followups", "round",
+                 "why", "asked")
 STAFF_ALERT_TEMPLATES = {  # name: (placeholders allowed, must fit SMS)
     "first_line": (_ALERT_FIELDS, False),
     "telegram": (_ALERT_FIELDS, False),

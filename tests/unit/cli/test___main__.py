@@ -10,7 +10,7 @@ import pytest
 
 from tests.unit.cli.conftest import ROOT
 
-COMMANDS = ["db", "content", "train", "test", "up", "chat", "worker", "staff", "alerts", "risk", "enrol",
+COMMANDS = ["db", "content", "train", "test", "up", "chat", "worker", "staff", "alerts", "checks", "risk", "enrol",
             "participants", "site", "unlink", "telegram", "settings", "report"]
 
 

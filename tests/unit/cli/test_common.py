@@ -61,4 +61,5 @@ def test_load_or_report_bad_lexicon(private, capsys):
     lexicon.write_text(lexicon.read_text(encoding="utf-8") + "\nnot: [valid\n", encoding="utf-8")
     assert load_or_report() is not None  # the lexicon is only checked when asked
     assert load_or_report(with_lexicon=True) is None
-    assert capsys.readouterr().err.endswith("\nThe risk lexicon has problems; fix them first (coach content check).\n")
+    assert capsys.readouterr().err.endswith(
+        "\nThe risk lexicon or the risk model's data has problems; fix them first (coach content check).\n")

@@ -55,7 +55,8 @@ def test_publish_refuses_a_bad_lexicon(cli, private):
     lexicon.write_text(lexicon.read_text(encoding="utf-8") + "\nnot: [valid\n", encoding="utf-8")
     code, out, err = cli("content", "publish")
     assert (code, out) == (1, "")
-    assert err.endswith("\nThe risk lexicon has problems; fix them first (coach content check).\n")
+    assert err.endswith(
+        "\nThe risk lexicon or the risk model's data has problems; fix them first (coach content check).\n")
 
 
 def test_check_reports_problems_with_a_count(cli, private):

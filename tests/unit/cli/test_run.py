@@ -18,7 +18,7 @@ def trained(monkeypatch):
         result = False
         error = None
 
-        def __call__(self, settings, force=False, quiet=False):
+        def __call__(self, settings, force=False, quiet=False, with_risk=True):
             self.calls.append(force)
             if self.error:
                 raise runner.StackError(self.error)
@@ -26,15 +26,23 @@ def trained(monkeypatch):
 
     fake = Train()
     fake.calls = []
+    fake.risk_calls = []
     monkeypatch.setattr(runner, "train", fake)
+    monkeypatch.setattr(runner, "train_risk", lambda settings, force=False: fake.risk_calls.append(force))
     return fake
 
 
 def test_train_up_to_date(cli, private, trained):
     code, out, err = cli("train")
     assert (code, err) == (0, "")
+    assert "Risk model is up to date with content/safety/model/ (nothing to train).\n" in out
     assert out.endswith("Model is up to date with bot/ (nothing to train).\n")
-    assert trained.calls == [False]
+    assert trained.calls == [False] and trained.risk_calls == [False]
+
+
+def test_train_the_risk_model_only(cli, private, trained):
+    code, out, err = cli("train", "--risk", "--force")
+    assert (code, err) == (0, "") and trained.risk_calls == [True] and trained.calls == []
 
 
 def test_train_force(cli, private, trained):

@@ -3,6 +3,10 @@
 These files are the detector's contract: a message that must escalate does so, in the
 labelled category (and severity where the file pins one); a benign message stays quiet.
 Adding a case here is how a clinician records a new phrase the detector must handle.
+
+Each case goes through ``escalation.risk.decide``, the one decision the running coach makes,
+with a risk model that is sure there is no risk: the must-catch set is an alert on the
+lexicon alone, whatever a retrained model says.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from escalation.evaluate import evaluate, load_records
+from escalation.model.classifier import Guess, Thresholds
+from escalation.risk import decide
 
 pytestmark = pytest.mark.safety
 
@@ -48,9 +54,21 @@ def test_case_texts_are_unique():
         seen[key] = rec.get("category")
 
 
+class SureNoRisk:
+    """A risk model that reads every message as harmless."""
+
+    thresholds = Thresholds(check=0.3, alert=0.8, imminent=0.9)
+
+    def predict(self, text):
+        return Guess(0.0, "harm_to_others", 0.0, 0.0)
+
+
 @pytest.mark.parametrize("rec", RECORDS)
 def test_case(detector, rec):
     d = detector.detect(rec["text"])
+    decision = decide(rec["text"], detector, SureNoRisk())
+    assert decision.tier == ("alert" if rec["escalate"] else "none")
+    assert decision.category == d.category and decision.severity == d.severity
     if rec["escalate"]:
         assert d.escalate, f"missed: {rec['text']!r} (cancelled: {d.suppressed})"
         if not rec.get("category_known_limit"):  # a known limit (content/safety/README.md): alert, any category

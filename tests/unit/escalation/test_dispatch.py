@@ -76,9 +76,9 @@ def world(app):
     return type("World", (), dict(pid=pid, ids=ids, clock=clock, tg=tg, sms=sms, d=d, settings=app.settings))
 
 
-def raise_one(w, category="suicide_self_harm", message_id="m1", text="I want to end it"):
+def raise_one(w, category="suicide_self_harm", message_id="m1", text="I want to end it", pid=None):
     with db_session() as s:
-        alert = raise_alert(s, w.pid, text, message_id, Signal(category, "high", ("x",), "detector"),
+        alert = raise_alert(s, pid or w.pid, text, message_id, Signal(category, "high", ("x",), "detector"),
                             context=[{"who": "participant", "text": "earlier"}], now=w.clock())
         return alert.id, alert.code
 
@@ -167,7 +167,7 @@ def test_transient_failures_retry_with_backoff_and_permanent_ones_move_on(world)
     run(world)
     assert len(world.tg.sent) == 1
 
-    alert2, _ = raise_one(world, message_id="m2")
+    alert2, _ = raise_one(world, category="harm_to_others", message_id="m2")  # not the same risk again
     world.tg.errors = [SendError("blocked", "permanent")]
     run(world)  # Fay blocked the bot: Sam is told straight away, not after 10 minutes
     assert [r[1] for r in rows(alert2)][-1] == world.ids["f2"]
@@ -210,7 +210,9 @@ def test_a_process_killed_mid_send_leaves_a_row_that_becomes_in_doubt(world):
 
 def test_two_dispatchers_never_claim_the_same_row(world):
     for i in range(10):
-        raise_one(world, message_id=f"m{i}")
+        with db_session() as s:
+            pid = enrol(s, site="north", start=date(2026, 1, 1)).id
+        raise_one(world, message_id=f"m{i}", pid=pid)
     other = Dispatcher(world.d.db, world.settings, world.d.notifiers, lambda: TEMPLATES, clock=world.clock)
     a, _ = world.d.claim(limit=6)
     b, _ = other.claim(limit=6)
@@ -260,3 +262,51 @@ def test_messages_are_discreet(world):
     tg = format_telegram(TEMPLATES, view, 0)
     first, rest = tg.split("\n", 1)
     assert "hurt" not in first and "<tg-spoiler>" in rest and "hurt her" in rest
+
+
+# -- the same risk again while its alert is open ------------------------------------------------------
+
+def count_alerts(pid):
+    with db_session() as s:
+        return s.execute(select(func.count()).select_from(Alert).where(Alert.participant_id == pid)).scalar()
+
+
+def test_the_same_risk_again_joins_the_open_alert_instead_of_paging_twice(world):
+    a1, _ = raise_one(world, message_id="m1")
+    run(world)
+    sent = len(world.tg.sent)
+    world.clock.advance(minutes=2)
+    for message_id in ("m2", "m3", "m3"):  # m3 twice: the channel and the action both record it; once
+        a2, _ = raise_one(world, message_id=message_id, text="i want to die")
+        assert a2 == a1
+    run(world)
+    assert count_alerts(world.pid) == 1 and len(world.tg.sent) == sent  # nobody paged again
+    assert kinds(a1).count("repeat_disclosure") == 2
+
+
+def test_a_more_urgent_repeat_makes_the_alert_imminent_and_sends_it_again_now(world):
+    a1, _ = raise_one(world, message_id="m1")
+    run(world)
+    sent = len(world.tg.sent)
+    world.clock.advance(minutes=1)
+    with db_session() as s:
+        again = raise_alert(s, world.pid, "taking them all now", "m2",
+                            Signal("suicide_self_harm", "imminent", ("x",), "detector"), now=world.clock())
+        assert again.id == a1 and again.severity == "imminent"
+    run(world)
+    assert len(world.tg.sent) > sent and "more_urgent" in kinds(a1)
+
+
+@pytest.mark.parametrize("how", ["other_category", "acknowledged", "window_passed"])
+def test_otherwise_new_risk_is_a_new_alert(world, how):
+    a1, code = raise_one(world, message_id="m1")
+    category = "suicide_self_harm"
+    if how == "other_category":
+        category = "harm_to_partner"
+    elif how == "acknowledged":
+        with db_session() as s:
+            acknowledge(s, code, world.ids["f1"], via="cli")
+    else:
+        world.clock.advance(minutes=31)
+    a2, _ = raise_one(world, category=category, message_id="m2")
+    assert a2 != a1 and count_alerts(world.pid) == 2

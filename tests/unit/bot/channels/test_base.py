@@ -25,6 +25,7 @@ from coach.core.identity import link_identity
 from coach.core.notify import SendError
 from coach.messaging.telegram import parse_update
 from coach.programme.enrolment import enrol
+from escalation.risk import NOTHING
 from tests.conftest import content, db_session
 from tests.fakes.telegram_api import make_text_update, webhook_request
 from tests.unit.bot.channels.conftest import (
@@ -192,7 +193,7 @@ def test_rows_an_earlier_process_left_are_handed_to_rasa_once(rt, pid, tg):
     drive(rt, main)
     assert [(m.text, m.sender_id) for m in rasa.messages] == [("about a 6", pid), ("and a 7", pid)]
     assert rasa.messages[0].message_id == first_msg
-    assert rasa.messages[0].metadata == {"risk": {"checked": True, "escalate": False}}
+    assert rasa.messages[0].metadata == {"risk": NOTHING.to_metadata()}
     assert tg.sent_texts(CHAT) == ["ok", "ok"]  # his link looked up: the update's chat was not kept
     assert {r.id: (r.status, r.text) for r in inbox()} == {first: ("done", None), second: ("done", None)}
 

@@ -202,3 +202,73 @@ def test_an_update_that_cannot_be_stored_asks_the_provider_to_retry(rt, monkeypa
     monkeypatch.setattr(ingress, "_admit", broken)
     with pytest.raises(NotStored):
         asyncio.run(ingress.admit("telegram", update("hi")))
+
+
+# -- the calm safety check ------------------------------------------------------------------------------
+
+class Unsure:
+    """A risk model that is unsure about every message (between the check and alert thresholds)."""
+
+    from escalation.model.classifier import Thresholds as _T
+
+    thresholds = _T(check=0.3, alert=0.9, imminent=0.9)
+
+    def __init__(self, probability=0.5):
+        self.probability = probability
+
+    def predict(self, text):
+        from escalation.model.classifier import Guess
+
+        return Guess(self.probability, "suicide_self_harm", 0.8, 0.1)
+
+
+@pytest.fixture
+def unsure(app):
+    return Runtime.from_settings(app.settings, telegram=None, sms=None, risk_model=Unsure())
+
+
+def checks_of(pid):
+    from coach.core.db.models import RiskCheck
+
+    with db_session() as s:
+        return [(c.status, c.category, c.text) for c in s.execute(select(RiskCheck).where(
+            RiskCheck.participant_id == pid).order_by(RiskCheck.id)).scalars()]
+
+
+def test_an_unsure_message_stores_a_check_and_pages_nobody(unsure, pid):
+    turn = admit(unsure, update("everything feels a bit much"))
+    assert turn.decision.tier == "check" and turn.route == "dialogue" and turn.alert_id is None
+    assert turn.metadata["risk"]["tier"] == "check"
+    assert checks_of(pid) == [("open", "suicide_self_harm", "everything feels a bit much")]
+    assert alerts(pid) == 0
+
+
+def test_no_to_an_open_check_is_an_alert_and_settles_the_check(unsure, pid):
+    admit(unsure, update("everything feels a bit much"))
+    turn = admit(unsure, update("no"))
+    assert turn.decision.tier == "alert" and turn.decision.source == "check" and turn.alert_id is not None
+    assert [c[0] for c in checks_of(pid)] == ["alert"] and alerts(pid) == 1
+
+
+def test_more_risk_while_a_check_is_open_is_an_alert(unsure, pid):
+    admit(unsure, update("everything feels a bit much"))
+    turn = admit(unsure, update("cant stop thinking about it"))
+    assert turn.decision.tier == "alert" and alerts(pid) == 1
+
+
+def test_a_check_level_message_just_after_an_alert_joins_the_alert(unsure, pid):
+    admit(unsure, update("i want to kill myself"))
+    turn = admit(unsure, update("everything feels a bit much"))
+    assert turn.decision.tier == "none" and checks_of(pid) == [] and alerts(pid) == 1
+    with db_session() as s:
+        notes = [e.detail.get("text") for e in s.execute(select(AlertEvent).where(
+            AlertEvent.kind == "participant_followup")).scalars()]
+    assert notes == ["everything feels a bit much"]
+
+
+def test_yes_to_a_check_reads_as_no_risk_at_ingress(unsure, pid):
+    admit(unsure, update("everything feels a bit much"))
+    quiet = Runtime.from_settings(unsure.settings, telegram=None, sms=None, risk_model=Unsure(0.1))
+    turn = admit(quiet, update("yeah im ok honestly"))
+    assert turn.decision.tier == "none" and alerts(pid) == 0
+    assert [c[0] for c in checks_of(pid)] == ["open"]  # the dialogue settles it (bot/actions/checks.py)

@@ -20,6 +20,7 @@ from bot.channels.rest import CoachRestInput
 from bot.runtime import Runtime
 from coach.core.db.models import Participant
 from coach.core.identity import find_participant, is_participant_id
+from escalation.risk import NOTHING
 from tests.conftest import db_session
 from tests.unit.bot.channels.conftest import FakeRasa, Served, alerts
 
@@ -99,7 +100,7 @@ def test_the_handle_is_trimmed(rest_rt):
 
 def test_the_metadata_carries_the_risk_decision(rest_rt):
     _, rasa = post(rest_rt, {"sender": "dan", "message": "about a 6 i reckon"})
-    assert rasa.messages[0].metadata == {"risk": {"checked": True, "escalate": False}}
+    assert rasa.messages[0].metadata == {"risk": NOTHING.to_metadata()}
 
 
 @pytest.mark.safety

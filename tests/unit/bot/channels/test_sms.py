@@ -14,6 +14,7 @@ import pytest
 
 from bot.channels.sms import SmsInput
 from coach.messaging.sms import EMPTY_TWIML
+from escalation.risk import NOTHING
 from tests.conftest import content
 from tests.fakes.twilio_api import DEFAULT_AUTH_TOKEN, signed_sms_webhook
 from tests.unit.bot.channels.conftest import (
@@ -72,7 +73,7 @@ def test_a_signed_text_is_answered_with_empty_twiml_and_reaches_rasa_as_his_part
     assert (status, body) == (200, EMPTY_TWIML) and ctype.startswith("text/xml")
     [message] = rasa.messages
     assert (message.sender_id, message.text, message.input_channel) == (pid, "about a 6 i reckon", "sms")
-    assert message.metadata == {"risk": {"checked": True, "escalate": False}}
+    assert message.metadata == {"risk": NOTHING.to_metadata()}
     assert PHONE not in repr(message.metadata)
     assert tw.sent_bodies(PHONE) == ["ok"]
     [row] = inbox("sms")

@@ -19,6 +19,7 @@ from coach.core.db.models import InboundMessage
 from coach.core.identity import find_participant, link_identity
 from coach.messaging.telegram import parse_update
 from coach.programme.enrolment import enrol, enrol_with_code
+from escalation.risk import NOTHING
 from tests.conftest import content, db_session
 from tests.fakes.telegram_api import (
     make_callback_update,
@@ -86,7 +87,7 @@ def test_his_text_reaches_rasa_once_as_his_participant_id_and_the_reply_goes_to_
     [message] = rasa.messages
     assert message.sender_id == pid and message.text == "about a 6 i reckon"
     assert message.input_channel == "telegram" and message.message_id
-    assert message.metadata == {"risk": {"checked": True, "escalate": False}}
+    assert message.metadata == {"risk": NOTHING.to_metadata()}
     assert CHAT not in json.dumps(message.metadata)  # his chat id never goes into Rasa
     assert tg.sent_texts(CHAT) == ["ok"]
 
