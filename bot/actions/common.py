@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.runtime import runtime
 from coach.programme.engine import Coach
 from coach.programme.enrolment import touch
+from coach.programme.questions import with_notice
 from coach.programme.reply import Reply
 from coach.programme.store import SqlStore, UnknownParticipant
 
@@ -27,20 +28,22 @@ def _run(pid: str, fn: Callable[[Coach, str], Reply]) -> Reply:
     content = runtime().content()
     with runtime().db.session() as session:
         coach = Coach(content, SqlStore(session))
-        reply = fn(coach, pid)
+        reply = with_notice(coach, pid, fn(coach, pid))  # his first reply ever starts with the notice
         touch(session, pid)
         return reply
 
 
-async def run_engine(tracker: Tracker, dispatcher: CollectingDispatcher, fn: Callable[[Coach, str], Reply]) -> Reply:
-    """Run ``fn(coach, participant_id)`` and send what it says. Unknown senders get told how to join."""
+async def run_engine(tracker: Tracker, dispatcher: CollectingDispatcher, fn: Callable[[Coach, str], Reply],
+                     unknown: str = "not_enrolled") -> Reply:
+    """Run ``fn(coach, participant_id)`` and send what it says. Unknown senders get the
+    ``unknown`` message (by default: how to join)."""
     pid = tracker.sender_id
     try:
         reply = await asyncio.to_thread(_run, pid, fn)
     except UnknownParticipant:
         log.warning("no participant %s", pid)
         reply = Reply()
-        reply.say(runtime().content().messages["not_enrolled"])
+        reply.say(runtime().content().messages[unknown])
         reply.active = False
     send(dispatcher, reply)
     return reply

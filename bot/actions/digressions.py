@@ -9,8 +9,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import run_engine
+from bot.actions.common import latest_intent, run_engine
 from bot.runtime import runtime
+from coach.core.db.models import utcnow
+from coach.programme import questions
+from coach.programme.engine import Coach
+from coach.programme.reply import Reply
 
 
 class ActionHelp(Action):
@@ -59,12 +63,45 @@ class _Say(Action):
         return self.action_name
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(text=runtime().content().messages[self.message])
+        def say(coach: Coach, pid: str) -> Reply:
+            reply = Reply()
+            reply.say(coach.msg[self.message])
+            return reply
+
+        await run_engine(tracker, dispatcher, say, unknown=self.message)  # through the engine: the notice
         return []
 
 
-class ActionFallback(_Say):
-    action_name, message = "action_fallback", "fallback"
+class ActionAnswerQuestion(Action):
+    """A real question ("is this confidential", "when is my call"): the authored answer,
+    then his session (if any) carries on where it was."""
+
+    def name(self) -> Text:
+        return "action_answer_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        topic = questions.topic_of(latest_intent(tracker)) or "person"
+
+        def answer(coach: Coach, pid: str) -> Reply:
+            group = None
+            if topic == "schedule":
+                with runtime().db.session() as s:
+                    group = questions.next_group_for(s, pid, utcnow())
+            return questions.answer(coach, pid, topic, next_group=group)
+
+        await run_engine(tracker, dispatcher, answer)
+        return []
+
+
+class ActionFallback(Action):
+    """An answer with nothing asked: back to his paused session by name, if he has one."""
+
+    def name(self) -> Text:
+        return "action_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        await run_engine(tracker, dispatcher, questions.fallback, unknown="fallback")
+        return []
 
 
 class ActionGoodbye(_Say):

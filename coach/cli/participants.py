@@ -12,6 +12,8 @@ def register(sub) -> None:
     e = sub.add_parser("enrol", help="enrol a participant and print his single-use joining code")
     e.add_argument("--site")
     e.add_argument("--start", help="date of his goal-setting 1:1 (YYYY-MM-DD): week 1 opens a week later")
+    e.add_argument("--week", type=int, help="instead of --start: a start date that makes this week's session "
+                   "(0 welcome, 1-12) his current one today, for demos and trying a week out")
     e.add_argument("--participant", help="an existing participant: issue a new code (old ones stop working)")
     e.add_argument("--days", type=int, default=14, help="days until the code expires (default 14)")
     e.set_defaults(func=cmd_enrol)
@@ -31,12 +33,24 @@ def cmd_enrol(args) -> int:
         if enrolled is None:
             return fail(f"no participant {args.participant}; see `coach participants`")
     else:
-        if not args.site or not args.start:
-            return fail("give --site and --start (the date of his goal-setting 1:1), or --participant for a new code")
-        try:
-            start = date.fromisoformat(args.start)
-        except ValueError:
-            return fail(f"--start must be a date like 2026-03-02, got {args.start!r}")
+        if not args.site or (args.start is None) == (args.week is None):
+            return fail("give --site and either --start (the date of his goal-setting 1:1) or --week N, "
+                        "or --participant for a new code")
+        if args.week is not None:
+            from coach.programme import calendar as cal
+
+            content = load_or_report()
+            if content is None:
+                return 1
+            last = content.programme.weekly_sessions
+            if not 0 <= args.week <= last:
+                return fail(f"--week must be from 0 (the welcome) to {last}, got {args.week}")
+            start = cal.start_for_week(content.programme, args.week, cal.uk_today())
+        else:
+            try:
+                start = date.fromisoformat(args.start)
+            except ValueError:
+                return fail(f"--start must be a date like 2026-03-02, got {args.start!r}")
         with db().session() as s:
             enrolled = enrol_with_code(s, vault(), args.site, start, days=args.days)
     print(f"Participant {enrolled.participant_id} (site {enrolled.site}, starts {enrolled.start_date}).")

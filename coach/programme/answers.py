@@ -21,8 +21,17 @@ WORD_NUMBERS = {
     "zero": 0, "none": 0, "nil": 0, "nowt": 0, "nothing": 0, "no days": 0, "not one": 0, "o": 0,
     "one": 1, "once": 1, "two": 2, "twice": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "a couple": 2, "couple": 2, "a few": 3,
+    "a couple": 2, "couple": 2,
 }
+# Amounts too vague to save as a number: he is asked "about how many?" instead.
+VAGUE = ("a few", "few", "some", "several", "a handful", "handful", "loads", "lots", "a lot", "a bit",
+         "not many", "not much", "most days", "most of them", "some days", "a good few", "quite a few", "many")
+# A rating in words ("pretty bad tbh"): he is asked for the number, with a hint.
+RATING_WORDS = re.compile(r"\b(?:bad|good|great|shit|shite|crap|rubbish|rough|awful|terrible|grim|decent|fine|ok|okay|"
+                          r"alright|average|better|worse|low|high|strong|weak|so so|not great|not bad|mint|sound)\b")
+# Words around an answer that don't change it: "dunno tbh", "skip mate".
+FILLER = re.compile(r"\b(?:tbh|tbf|mate|m8|lol|lmao|honestly|to be honest|really|like|innit|pal|bro|bruv|"
+                    r"man|tho|though|aye|ffs|sorry|mind)\b")
 ALL_WORDS = ("every day", "everyday", "all week", "all of them", "all days", "all the days", "every single day", "all")
 YES = {
     "y", "yes", "yeah", "yea", "yeh", "yep", "yup", "ye", "yh", "ya", "yas", "aye", "ok", "okay", "k", "kk",
@@ -52,18 +61,23 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", t).strip()
 
 
+def _plain(text: str) -> str:
+    """normalise() without filler words: "dunno tbh" -> "dunno"."""
+    return re.sub(r"\s+", " ", FILLER.sub(" ", normalise(text))).strip()
+
+
 def _words(text: str) -> int:
     return len(normalise(text).split())
 
 
 def is_dunno(text: str, intent: Optional[str] = None) -> bool:
     n = normalise(text)
-    return n in DUNNO or (intent == "dunno" and _words(text) <= 5)
+    return n in DUNNO or _plain(text) in DUNNO or (intent == "dunno" and _words(text) <= 5)
 
 
 def is_skip(text: str, intent: Optional[str] = None) -> bool:
     n = normalise(text)
-    return n in SKIP or (intent == "skip" and _words(text) <= 5)
+    return n in SKIP or _plain(text) in SKIP or (intent == "skip" and _words(text) <= 5)
 
 
 def is_repeat(text: str, intent: Optional[str] = None) -> bool:
@@ -74,10 +88,15 @@ def is_repeat(text: str, intent: Optional[str] = None) -> bool:
 @dataclass(frozen=True)
 class NumberAnswer:
     value: Optional[int]
-    problem: Optional[str] = None  # "none" | "range" | "dunno" | "several"
+    problem: Optional[str] = None  # "none" | "range" | "dunno" | "several" | "vague" | "unclear" | "words"
 
 
 _NUM = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)?(?![\w.])")
+# A number that is a time, a date or money, not a score or a count: "not after 9 at night", "9pm", "£5".
+_NOT_A_SCORE = re.compile(
+    r"\b(?:after|before|until|till|til|by|since)\s+(?:about\s+)?\d+\b(?!\s*(?:/|out of))"
+    r"|\b\d+\s*(?:am|pm|o'?clock|oclock|at night|in the morning|in the evening|tonight|hours?|hrs?|mins?|"
+    r"minutes?|quid|pounds?|p|k|th|st|nd|rd|mg|ml|units?|pints?|cans?|bags?|grams?|g)\b|[£$]\s*\d")
 
 
 def parse_number(text: str, lo: int, hi: int) -> NumberAnswer:
@@ -89,6 +108,9 @@ def parse_number(text: str, lo: int, hi: int) -> NumberAnswer:
     if re.search(r"\d[.,]\d", text):
         return NumberAnswer(None, "none")  # "6.5": ask for a whole number
     n = normalise(text)
+    if _NOT_A_SCORE.search(text.lower()):
+        return NumberAnswer(None, "unclear")
+    n = re.sub(r"\b(\d+)\s*-?\s*ish\b", r"\1", n)  # "4ish", "6 ish": about 4, about 6
     # "7/10", "7 out of 10": the scale's maximum is not an answer.
     n = re.sub(r"\b(\d+)\s*(?:/|out of|outta|oo)\s*\d+\b", r"\1", n)
     nums = _NUM.findall(n.replace(",", "."))
@@ -102,6 +124,10 @@ def parse_number(text: str, lo: int, hi: int) -> NumberAnswer:
                 found.add(WORD_NUMBERS[w])
                 rest = re.sub(rf"\b{re.escape(w)}\b", " ", rest)
         found = sorted(found)
+        if not found and any(re.search(rf"\b{re.escape(w)}\b", n) for w in VAGUE):
+            return NumberAnswer(None, "vague" if hi <= 7 else "words")  # "a few": ask, never guess
+        if not found and RATING_WORDS.search(n):
+            return NumberAnswer(None, "words")  # "pretty bad": ask for the number, with a hint
         if len(found) == 1:
             nums = [str(found[0])]
         elif len(found) > 1:
@@ -169,3 +195,51 @@ def parse_option(text: str, keys: Sequence[str], labels: Sequence[str]) -> Optio
         if close:
             return keys[norm_labels.index(close[0])]
     return None
+
+
+# Not a goal, however it is phrased: a complaint, a shrug, or words about the question itself.
+_NOT_A_GOAL = re.compile(
+    r"\b(?:already told|told (?:u|you|ya)|same as (?:before|last|always)|(?:sumfin|something|summat|smth) like that|"
+    r"whatever|dont care|don't care|do i have to|why do (?:u|you)|you know (?:it|what)|u know|change (?:me|my) goal|"
+    r"goal(?:'s| is)? wrong|its wrong|it's wrong|wrong goal|pointless|this is stupid|ffs|no idea|not sure|dunno|idk)\b")
+
+
+def goal_problem(text: str) -> Optional[str]:
+    """Why ``text`` can't be saved as a goal or a step towards one, or None if it can.
+
+    >>> goal_problem("stay off the drink on weekdays") is None
+    True
+    >>> goal_problem("5"), goal_problem("dunno"), goal_problem("i already told u. stay off the drink")
+    ('number', 'dunno', 'not_a_goal')
+    """
+    n = normalise(text)
+    if not re.search(r"[^\W\d_]", n):
+        return "number" if re.search(r"\d", n) else "empty"
+    if is_dunno(text) or _plain(text) in DUNNO:
+        return "dunno"
+    if _NOT_A_GOAL.search(n) or _plain(text) in YES | NO:
+        return "not_a_goal"
+    letters = [w for w in _plain(text).split() if re.search(r"[^\W\d_]", w)]
+    if len(letters) < 2 and len(n) < 4:
+        return "too_short"
+    return None
+
+
+_CHANGE_GOAL = re.compile(r"\b(?:change|new|different|update|swap|rewrite|redo)\b.{0,12}\bgoal\b|"
+                          r"\bgoal\b.{0,12}\b(?:wrong|change|changed|different|out of date)\b")
+
+
+def wants_goal_change(text: str) -> bool:
+    """ "change me goal its wrong", "i want a new goal", "my goal's changed"."""
+    return bool(_CHANGE_GOAL.search(normalise(text)))
+
+
+def meaningful(answer: Optional[str]) -> Optional[str]:
+    """A saved answer worth reading back to him, or None (then the content's fallback is used):
+    "dunno", "idk", "skip" or a bare "no" mean nothing in "Your sign that it's time to go: ..."."""
+    if answer is None:
+        return None
+    n = _plain(answer)
+    if not n or n in DUNNO or n in SKIP or n in YES | NO or not re.search(r"[^\W\d_]", n):
+        return None
+    return answer

@@ -19,6 +19,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Callable, List, Optional, Sequence
 
+from coach.core.text.render import and_list as _and_list
+from coach.core.text.render import or_list as _or_list
 from coach.core.text.render import render
 from coach.programme import answers as parse
 from coach.programme import calendar as cal
@@ -243,8 +245,9 @@ class Coach:
             self.store.session_started(pid, week, step.id)
         waiting = self._other_unfinished(pid, exclude=week)
         if waiting and how in ("start", "resume"):
-            nums = [str(w) for w in waiting[:3]]
-            label = f"week {nums[0]}" if len(nums) == 1 else "weeks " + _and_list(nums)
+            nums, run = [str(w) for w in waiting], waiting == list(range(waiting[0], waiting[-1] + 1))
+            label = f"week {nums[0]}" if len(nums) == 1 else f"weeks {nums[0]} to {nums[-1]}" if run and len(
+                nums) > 3 else "weeks " + _and_list(nums)  # every one of them: "1 to 12", "1, 2 and 5"
             reply.say(self._fmt("other_weeks_waiting", weeks=label))
         self.store.set_stack(pid, [{"flow": flow.key if week != prog.booster_week else f"week:{week}",
                                     "step": step.id, "attempts": 0, "mode": "next"}])
@@ -313,7 +316,7 @@ class Coach:
         if week == self.content.programme.booster_week:
             week = "booster"
         return render(text, {"goal": self.store.goal(pid) or "(not set yet)", "week": week, "title": title},
-                      answer_lookup=lambda name: self.store.answer(pid, name))
+                      answer_lookup=lambda name: parse.meaningful(self.store.answer(pid, name)))
 
     def _ask(self, pid: str, frame: dict, step: Step, reply: Reply) -> None:
         text = self._text(pid, frame, step.text)
@@ -355,7 +358,7 @@ class Coach:
                     self._complete(pid, stack, reply)
                     continue
                 frame["step"] = step.id
-            if not self._applies(pid, step):
+            if not self._applies(pid, step) and not frame.get("force"):
                 self._advance(pid, stack, step, "n/a", reply)
                 continue
             if not step.interactive:
@@ -363,6 +366,7 @@ class Coach:
                 self._advance(pid, stack, step, "done", reply)
                 continue
             self._record_position(pid, frame)
+            frame.pop("force", None)
             if not emit_question or mode == "silent":
                 return
             if mode == "resume" and frame["flow"].startswith("week:"):
@@ -469,6 +473,10 @@ class Coach:
         if not text:
             self._reask(pid, stack, step, self.msg["reask_empty"], reply)
             return
+        goal_step = self._goal_change(frame, step, text)  # "change me goal its wrong" at his goal review
+        if goal_step is not None:
+            frame.update(step=goal_step.id, mode="silent", force=True, attempts=0)
+            return reply.say(self.msg["goal_change"])
         value = self._understand(step, text, intent)
         if value is None:
             if parse.is_skip(text, intent):
@@ -493,12 +501,18 @@ class Coach:
             reply.say(self._text(pid, frame, feedback))
         self._advance(pid, stack, step, "done", reply)
 
+    def _goal_change(self, frame: dict, step: Step, text: str) -> Optional[Step]:
+        ok = step.save_as in ("goal.rating", "goal.next_step") and parse.wants_goal_change(text)
+        return next((s for s in self._flow(frame).steps if s.save_as == "goal.text"), None) if ok else None
+
     def _understand(self, step: Step, text: str, intent: Optional[str]):
         """What his reply means for this step, or None if it doesn't answer it."""
         if step.type == "question":
             short = len(text.split()) <= 5
             if short and (parse.is_skip(text, intent) or parse.is_repeat(text, intent)):
                 return None
+            if step.save_as in ("goal.text", "goal.next_step") and parse.goal_problem(text):
+                return None  # "5", "dunno", "i already told u": asked again, with examples
             return text  # stored exactly as given
         if step.type == "number":
             result = parse.parse_number(text, step.min, step.max)
@@ -519,10 +533,12 @@ class Coach:
             return step.reask
         if step.type == "number":
             problem = parse.parse_number(text, step.min, step.max).problem
-            key = "reask_number_dunno" if problem == "dunno" else "reask_number"
+            key = f"reask_number_{problem}" if problem in ("dunno", "vague", "unclear", "words") else "reask_number"
             return self._fmt(key, min=step.min, max=step.max)
         if step.type == "yesno":
             return self.msg["reask_yesno"]
+        if step.save_as in ("goal.text", "goal.next_step"):
+            return self.msg["reask_" + step.save_as.replace(".", "_")]
         if step.type in ("quiz", "choice"):
             return self._fmt("reask_choice", keys=_or_list([o.key for o in step.options]))
         return self.msg["reask_empty"]
@@ -582,17 +598,3 @@ class Coach:
     def _fmt(self, key: str, **values) -> str:
         return render(self.msg[key], values)
 
-
-def _joined(items: Sequence[str], word: str) -> str:
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + f" {word} " + items[-1]
-
-
-def _or_list(items: Sequence[str]) -> str:
-    return _joined(items, "or")
-
-
-def _and_list(items: Sequence[str]) -> str:
-    return _joined(items, "and")

@@ -31,6 +31,8 @@ class Store(Protocol):
     """What the engine needs to remember. SqlStore and MemoryStore below implement it."""
 
     def start_date(self, pid: str) -> date: ...
+    def notice_seen(self, pid: str) -> bool: ...
+    def mark_notice_seen(self, pid: str) -> None: ...
     def get_stack(self, pid: str) -> List[dict]: ...
     def set_stack(self, pid: str, stack: List[dict]) -> None: ...
     def session_started(self, pid: str, week: int, step_id: str) -> None: ...
@@ -69,6 +71,13 @@ class SqlStore:
 
     def start_date(self, pid: str) -> date:
         return self._participant(pid).start_date
+
+    def notice_seen(self, pid: str) -> bool:
+        return self._participant(pid).notice_seen_at is not None
+
+    def mark_notice_seen(self, pid: str) -> None:
+        p = self._participant(pid)
+        p.notice_seen_at = p.notice_seen_at or utcnow()
 
     def get_stack(self, pid: str) -> List[dict]:
         row = self.s.get(ConversationState, pid)
@@ -228,9 +237,16 @@ class MemoryStore:
     checkins: Dict[Tuple[str, int], Dict[str, int]] = field(default_factory=dict)
     goals: Dict[str, List[str]] = field(default_factory=dict)
     ratings: Dict[Tuple[str, int], Dict[str, object]] = field(default_factory=dict)
+    noticed: Set[str] = field(default_factory=set)
 
     def start_date(self, pid: str) -> date:
         return self.start
+
+    def notice_seen(self, pid: str) -> bool:
+        return pid in self.noticed
+
+    def mark_notice_seen(self, pid: str) -> None:
+        self.noticed.add(pid)
 
     def get_stack(self, pid: str) -> List[dict]:
         return copy.deepcopy(self.stacks.get(pid, []))

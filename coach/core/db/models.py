@@ -63,6 +63,7 @@ class Participant(Base):
     last_contact_at = Column(DateTime)
     opted_out_at = Column(DateTime)  # STOP: no messages to him until START (risk still escalates)
     opt_out_reason = Column(String(40))
+    notice_seen_at = Column(DateTime)  # when he was first told what the coach is and who reads it
 
     site = relationship("Site")
 

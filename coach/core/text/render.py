@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import re
-from typing import Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([a-z0-9_.\-]+))?(?:\|([^{}]*))?\}")
 
@@ -62,3 +62,20 @@ def estimate(text: str, values: Optional[Dict[str, object]] = None) -> str:
         return "x" * TYPICAL_LENGTH.get(name, 3)
 
     return PLACEHOLDER.sub(sub, text).strip()
+
+
+def _joined(items: Sequence[str], word: str) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {word} " + items[-1]
+
+
+def or_list(items: Sequence[str]) -> str:
+    """'A, B or C'."""
+    return _joined(items, "or")
+
+
+def and_list(items: Sequence[str]) -> str:
+    """'1, 2 and 3'."""
+    return _joined(items, "and")

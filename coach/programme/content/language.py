@@ -18,6 +18,7 @@ REQUIRED_INTENTS = (
     "greet", "start_session", "resume", "affirm", "deny", "dunno", "number", "inform",
     "help", "ask_progress", "skip", "repeat", "pause", "toolkit", "choose_week",
     "thanks", "goodbye", "set_reminder", "nudge", "risk_disclosure", "risk_check", "retract",
+    "ask_privacy", "ask_person", "ask_schedule", "ask_video", "ask_data", "ask_stop", "ask_goal",
 )
 
 

@@ -51,6 +51,12 @@ MESSAGE_PLACEHOLDERS: Mapping[str, Tuple[str, ...]] = {
     "cannot_skip": (),
     "reask_number": ("min", "max"),
     "reask_number_dunno": ("min", "max"),
+    "reask_number_vague": ("min", "max"),
+    "reask_number_unclear": ("min", "max"),
+    "reask_number_words": ("min", "max"),
+    "reask_goal_text": (),
+    "goal_change": (),
+    "reask_goal_next_step": (),
     "reask_yesno": (),
     "reask_choice": ("keys",),
     "reask_empty": (),
@@ -60,10 +66,24 @@ MESSAGE_PLACEHOLDERS: Mapping[str, Tuple[str, ...]] = {
     "paused_idle": (),
     "no_problem": (),
     "fallback": (),
+    "fallback_paused": ("week", "title"),
     "goodbye": (),
     "thanks": (),
     "toolkit_back": ("title", "week"),
     "not_enrolled": (),
+    # the notice, and real answers to real questions (coach/programme/questions.py)
+    "notice": (),
+    "question_privacy": (),
+    "question_person": (),
+    "question_data": (),
+    "question_stop": (),
+    "question_schedule": ("group",),
+    "question_group_next": ("date", "time"),
+    "question_group_unknown": (),
+    "question_goal": ("goal",),
+    "question_goal_none": (),
+    "question_video": ("week", "link"),
+    "question_video_none": ("week",),
     # channels
     "join_ok": (),
     "join_wrong": (),
@@ -146,6 +166,7 @@ class Flow:
     source: Source
     week: Optional[int] = None  # 0-12 for sessions, booster_week for the booster
     summary: str = ""
+    video: str = ""  # a link to this week's video, if the service has one (sessions' "video:")
 
     def index(self, step_id: str) -> int:
         for i, step in enumerate(self.steps):

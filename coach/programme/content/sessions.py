@@ -46,7 +46,7 @@ STEP_FIELDS = {
     "choice": {"options", "save_as"},
 }
 COMMON_FIELDS = {"id", "type", "text", "skippable", "when", "reask"}
-SESSION_FIELDS = ["week", "booster", "title", "summary", "steps"]
+SESSION_FIELDS = ["week", "booster", "title", "summary", "video", "steps"]
 
 Blocks = Dict[str, Tuple[List[Step], Source]]
 
@@ -323,8 +323,12 @@ def sessions(r: Reader, programme: Programme, blocks: Blocks) -> Dict[int, Flow]
             continue
         found = steps(r, file, data, blocks=blocks)
         key = "booster" if week == programme.booster_week else f"week:{week}"
+        video = data.get("video") or ""
+        if video and not (isinstance(video, str) and re.fullmatch(r"https://\S+", video.strip())):
+            r.problem(file, line_of(data, "video"), "'video' must be one web link starting https://, or left out")
+            video = ""
         flow = Flow(key=key, title=title.strip(), steps=tuple(found), source=Source(file, 1),
-                    week=week, summary=str(data.get("summary") or "").strip())
+                    week=week, summary=str(data.get("summary") or "").strip(), video=video.strip())
         if found:
             session_shape(r, file, flow, programme)
         out[week] = flow

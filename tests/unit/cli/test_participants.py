@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from coach.core.db.models import Participant, SessionProgress, utcnow
 from coach.core.identity import IdentityVault, link_identity
 from coach.programme import calendar as cal
+from tests.conftest import content
 
 HEADER = "participant site       week  done  channels       status                 last contact\n"
 LAST_CONTACT = datetime(2025, 1, 2, 9, 5)
@@ -30,6 +31,12 @@ def test_enrol(cli):
     assert (site, start, days) == ("north", "2026-03-02", 14)
 
 
+def test_enrol_on_a_given_week_makes_that_week_his_current_session(cli):
+    for week in (0, 1, 4, 12):
+        pid, site, start, *_ = enrolled(cli("enrol", "--site", "demo", "--week", str(week))[1])
+        assert cal.current_week(content().programme, date.fromisoformat(start), cal.uk_today()) == week
+
+
 def test_enrol_again_gives_a_new_code(cli):
     pid, *_, first_code, _ = enrolled(cli("enrol", "--site", "south", "--start", "2026-03-02", "--days", "3")[1])
     again = enrolled(cli("enrol", "--participant", pid, "--days", "5")[1])
@@ -38,7 +45,11 @@ def test_enrol_again_gives_a_new_code(cli):
 
 def test_enrol_errors(cli):
     assert cli("enrol") == (
-        1, "", "coach: give --site and --start (the date of his goal-setting 1:1), or --participant for a new code\n")
+        1, "", "coach: give --site and either --start (the date of his goal-setting 1:1) or --week N, "
+        "or --participant for a new code\n")
+    assert cli("enrol", "--site", "north", "--start", "2026-03-02", "--week", "3") == cli("enrol")
+    assert cli("enrol", "--site", "north", "--week", "13") == (
+        1, "", "coach: --week must be from 0 (the welcome) to 12, got 13\n")
     assert cli("enrol", "--site", "north") == cli("enrol")
     assert cli("enrol", "--site", "north", "--start", "2026-13-01") == (
         1, "", "coach: --start must be a date like 2026-03-02, got '2026-13-01'\n")

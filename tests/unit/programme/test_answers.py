@@ -106,9 +106,31 @@ def test_parse_number_dunno(text):
     assert parse_number(text, 0, 10) == NumberAnswer(None, "dunno")
 
 
-@pytest.mark.parametrize("text", ["", "loads", "pretty good", "hmm"])
+@pytest.mark.parametrize("text", ["", "hmm", "banana", "whatever"])
 def test_parse_number_none(text):
     assert parse_number(text, 0, 10) == NumberAnswer(None, "none")
+
+
+@pytest.mark.parametrize("text", ["a few", "a few days", "loads", "some", "quite a few tbh", "not many", "most days"])
+def test_parse_number_vague_amounts_are_asked_about_never_guessed(text):
+    assert parse_number(text, 0, 7) == NumberAnswer(None, "vague")
+
+
+@pytest.mark.parametrize("text", ["not after 9 at night", "9pm", "after 8", "3 cans", "£5", "10 quid",
+                                  "before 10 in the morning", "till 6"])
+def test_parse_number_times_money_and_amounts_are_not_scores(text):
+    assert parse_number(text, 0, 10) == NumberAnswer(None, "unclear")
+
+
+@pytest.mark.parametrize("text,value", [("4ish", 4), ("6ish", 6), ("6 ish", 6), ("bout 6", 6), ("around 5", 5),
+                                        ("im at a 7 today", 7), ("nowt", 0), ("a couple", 2), ("2 days", 2)])
+def test_parse_number_slang(text, value):
+    assert parse_number(text, 0, 10) == NumberAnswer(value)
+
+
+@pytest.mark.parametrize("text", ["dunno tbh", "dunno mate lol", "honestly no idea", "idk tbf"])
+def test_dunno_with_filler_words(text):
+    assert parse_number(text, 0, 10) == NumberAnswer(None, "dunno")
 
 
 def test_parse_number_docstring_example():
@@ -264,3 +286,8 @@ def test_is_dunno_intent_hint_up_to_five_words():
     assert not is_dunno("hard to tell really")
     assert is_dunno("no clue at all really", intent="dunno")  # 5 words
     assert not is_dunno("honestly no clue at all really", intent="dunno")  # 6 words
+
+
+@pytest.mark.parametrize("text", ["pretty bad tbh", "not great", "alright i suppose", "pretty good"])
+def test_a_rating_in_words_is_asked_for_as_a_number(text):
+    assert parse_number(text, 0, 10) == NumberAnswer(None, "words")

@@ -440,7 +440,7 @@ def test_three_bad_answers_move_on_and_mark_skipped(content):
     coach, store = coach_on(content, 1)
     coach.begin(PID)
     ask(coach)
-    assert coach.answer(PID, "loads").texts == ["Please reply with a number from 0 to 10."]
+    assert coach.answer(PID, "hmm").texts == ["Please reply with a number from 0 to 10."]
     assert ask(coach) == []  # the form asks again after each answer; the re-ask said it all
     assert coach.answer(PID, "99").texts == ["Please reply with a number from 0 to 10."]
     assert ask(coach) == []
@@ -451,6 +451,26 @@ def test_three_bad_answers_move_on_and_mark_skipped(content):
     assert store.get_stack(PID)[0]["step"] == "checkin.craving"
     assert store.get_stack(PID)[0]["attempts"] == 0
     assert ask(coach) == [content.sessions[1].step("checkin.craving").text]
+
+
+def test_a_few_is_asked_about_and_never_saved_as_a_number(content):
+    coach, store = coach_on(content, 1)
+    coach.begin(PID)
+    ask(coach)
+    reply = coach.answer(PID, "a few")  # on a 0-10 rating: asked for the number
+    assert reply.texts == [content.messages["reask_number_words"].format(min=0, max=10)]
+    assert (PID, 1) not in store.checkins
+    coach.answer(PID, "4ish")
+    assert store.checkins[(PID, 1)] == {"mood": 4}
+
+
+def test_a_time_in_a_checkin_answer_is_not_saved_as_a_score(content):
+    coach, store = coach_on(content, 1)
+    coach.begin(PID)
+    ask(coach)
+    reply = coach.answer(PID, "not after 9 at night")
+    assert reply.texts == [content.messages["reask_number_unclear"].format(min=0, max=10)]
+    assert (PID, 1) not in store.checkins
 
 
 def test_dunno_on_a_number_gets_the_dunno_reask(content):
@@ -750,7 +770,7 @@ def test_booster_request_when_open(content):
     coach, store = everything_open(content)
     reply = coach.begin(PID, week=13)
     assert reply.texts == [content.messages["start_booster"],
-                           "You also have weeks 1, 2 and 3 to finish. Send WEEK and the number any time."]
+                           "You also have weeks 1 to 12 to finish. Send WEEK and the number any time."]
     assert store.get_stack(PID)[0]["flow"] == "week:13"
 
 
@@ -831,3 +851,60 @@ def test_resume_after_pause_in_the_welcome_after_skipping_the_goal(content):
     coach.pause(PID)
     coach.begin(PID)
     assert ask(coach) == [content.sessions[0].step("checkin.alcohol-free").text]
+
+
+# -- answers checked before they are saved ---------------------------------------------------------
+
+
+def goal_review(content: Content):
+    """A week-2 coach with a goal set, walked to the goal rating question."""
+    coach, store = coach_on(content, 2)
+    store.set_goal(PID, 0, "stay off the drink in the week")
+    coach.begin(PID)
+    for _ in range(60):
+        ask(coach)
+        step = current_step(coach, store)
+        if step.save_as == "goal.rating":
+            return coach, store
+        coach.answer(PID, generic_answer(step))
+    raise AssertionError("no goal rating in week 2")
+
+
+def test_a_goal_must_look_like_a_goal(content):
+    coach, store = coach_on(content, 0)
+    coach.begin(PID)
+    for _ in range(20):
+        ask(coach)
+        step = current_step(coach, store)
+        if step.save_as == "goal.text":
+            break
+        coach.answer(PID, generic_answer(step))
+    for bad in ("5", "dunno", "sumfin like that", "i already told u. stay off the drink"):
+        assert coach.answer(PID, bad).texts == [content.messages["reask_goal_text"]], bad
+        store.stacks[PID][-1]["attempts"] = 0
+    assert store.goal(PID) is None
+    coach.answer(PID, "stay off the drink in the week")
+    assert store.goal(PID) == "stay off the drink in the week"
+
+
+def test_change_my_goal_at_the_goal_review_asks_for_the_new_one_then_carries_on(content):
+    coach, store = goal_review(content)
+    reply = coach.answer(PID, "change me goal its wrong")
+    assert reply.texts == [content.messages["goal_change"]]
+    assert ask(coach) == []  # the change message asked already
+    coach.answer(PID, "be calm with the kids at bedtime")
+    assert store.goal(PID) == "be calm with the kids at bedtime"
+    assert any("be calm with the kids at bedtime" in t for t in ask(coach))  # the rating, with the new goal
+
+
+def test_a_plan_that_means_nothing_is_not_read_back(content):
+    from coach.programme.answers import meaningful
+
+    assert meaningful("dunno") is None and meaningful("skip") is None and meaningful("no") is None
+    assert meaningful("when my jaw goes tight") == "when my jaw goes tight"
+
+
+def test_every_waiting_week_is_named(content):
+    coach, store = coach_on(content, 5)
+    reply = coach.begin(PID)
+    assert any("weeks 1 to 4" in t for t in reply.texts), reply.texts

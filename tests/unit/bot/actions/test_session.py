@@ -175,3 +175,52 @@ def test_requested_week_reads_numbers_and_words():
     assert requested_week("can i do WEEK two") == 2
     assert requested_week("week twelve") == 12
     assert requested_week("hello") is None
+
+
+def test_his_first_reply_ever_starts_with_the_notice_whatever_week_he_joins(app):
+    from coach.core.db.models import Participant
+
+    for week in (1, 4):
+        pid = make_participant(week=week)
+        d, _ = run(ActionBegin(), tracker(pid, "hi", "greet"))
+        assert texts(d)[0] == content().messages["notice"]
+        assert any(f"week {week}" in t for t in texts(d)[1:])
+        with db_session() as s:
+            assert s.get(Participant, pid).notice_seen_at is not None
+        d, _ = run(AskFlowAnswer(), tracker(pid))
+        assert content().messages["notice"] not in texts(d)
+
+
+def test_a_first_thanks_gets_the_notice_too(app):
+    from bot.actions.digressions import ActionThanks
+
+    pid = make_participant()
+    d, _ = run(ActionThanks(), tracker(pid, "cheers", "thanks"))
+    assert texts(d) == [content().messages["notice"], content().messages["thanks"]]
+    d, _ = run(ActionThanks(), tracker(pid, "cheers", "thanks"))
+    assert texts(d) == [content().messages["thanks"]]
+
+
+def test_a_real_question_mid_session_is_answered_then_the_question_is_asked_again(app):
+    from bot.actions.digressions import ActionAnswerQuestion
+
+    pid = make_participant(week=1)
+    run(ActionBegin(), tracker(pid, "hi", "greet"))
+    d, _ = run(AskFlowAnswer(), tracker(pid))
+    question = texts(d)[-1]
+    d, _ = run(ActionAnswerQuestion(), tracker(pid, "is this confidential", "ask_privacy", active_loop="flow_form"))
+    assert texts(d) == [content().messages["question_privacy"]]
+    d, _ = run(AskFlowAnswer(), tracker(pid))
+    assert texts(d)[-1] == question
+    d, _ = run(ActionAnswerQuestion(), tracker(pid, "when is group", "ask_schedule", active_loop="flow_form"))
+    assert content().messages["question_group_unknown"] in texts(d)[0]
+
+
+def test_an_answer_after_later_points_back_to_his_paused_session_by_name(app):
+    pid = make_participant(week=2)
+    run(ActionBegin(), tracker(pid, "hi", "greet"))
+    run(AskFlowAnswer(), tracker(pid))
+    run(ActionPause(), tracker(pid, "later", "pause", active_loop="flow_form"))
+    d, _ = run(ActionFallback(), tracker(pid, "2", "number"))
+    title = content().session_title(2)
+    assert texts(d) == [content().messages["fallback_paused"].format(week=2, title=title)]

@@ -93,7 +93,7 @@ def test_preview_help_where_and_later(content):
 
 def test_preview_tools_mid_session_and_back(content):
     code, out = run_preview(content, "1", ["tools", "5", "/quit"])
-    assert "coach> Reply with a number. If anyone is in danger, call 999.\n" in out
+    assert "coach> Here are some things that help when it's hard. Reply with a number, or SKIP to go back." in out
     assert "       [1] [2] [3] [4] [5]\n" in out
     assert f"coach> OK, back to {content.sessions[1].title}.\n" in out
     after_tools = out.split(f"OK, back to {content.sessions[1].title}.")[1]

@@ -1,0 +1,102 @@
+"""What he can ask at any point that isn't his session, and the notice that comes first.
+
+The words are content (``content/messages.yml``: ``notice`` and ``question_*``); this module
+only picks them and fills them in. After an answer, his session carries on where it was
+(the engine's ``hold``: the form asks the current question again, "Back to ...").
+
+    with_notice(coach, pid, reply)          # on his first reply ever: the notice goes first
+    topic_of("ask_privacy")                 # -> "privacy"; None for any other intent
+    answer(coach, pid, "schedule", next_group=datetime(...))
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Optional
+
+from coach.core.text.render import render
+from coach.programme import calendar as cal
+from coach.programme.preferences import say_time
+from coach.programme.reply import Out, Reply
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from coach.programme.engine import Coach
+
+TOPICS = ("privacy", "person", "schedule", "video", "data", "stop", "goal")
+INTENTS = tuple(f"ask_{t}" for t in TOPICS)
+
+
+def topic_of(intent: Optional[str]) -> Optional[str]:
+    return intent[4:] if intent in INTENTS else None
+
+
+def with_notice(coach: "Coach", pid: str, reply: Reply) -> Reply:
+    """The notice comes first, once, whatever he first sends and whatever week he joins on.
+    It is recorded as seen in the same transaction as the reply that carries it."""
+    if not coach.store.notice_seen(pid):
+        coach.store.mark_notice_seen(pid)
+        reply.messages.insert(0, Out(coach.msg["notice"]))
+    return reply
+
+
+def answer(coach: "Coach", pid: str, topic: str, next_group: Optional[datetime] = None) -> Reply:
+    """The authored answer to one of TOPICS; the session (if any) then carries on."""
+    msg = coach.msg
+    reply = Reply()
+    if topic == "schedule":
+        if next_group is not None:
+            local = cal.utc_to_local(next_group)
+            group = render(msg["question_group_next"], {"date": cal.format_date(local.date()),
+                                                        "time": say_time(local.strftime("%H:%M"))})
+        else:
+            group = msg["question_group_unknown"]
+        reply.say(render(msg["question_schedule"], {"group": group}))
+    elif topic == "video":
+        week = _his_week(coach, pid)
+        flow = coach.content.sessions.get(week) if week is not None else None
+        if flow is not None and flow.video:
+            reply.say(render(msg["question_video"], {"week": week, "link": flow.video}))
+        else:
+            reply.say(render(msg["question_video_none"], {"week": week if week is not None else 1}))
+    elif topic == "goal":
+        goal = coach.store.goal(pid)
+        reply.say(render(msg["question_goal"], {"goal": goal}) if goal else msg["question_goal_none"])
+    else:
+        reply.say(msg[f"question_{topic}"])
+    reply.active = coach.hold(pid)
+    return reply
+
+
+def fallback(coach: "Coach", pid: str) -> Reply:
+    """He answered when nothing was asked (after LATER, say): point him back to his paused
+    session by name, not to a list of commands."""
+    reply = Reply()
+    paused = sorted(w for w in coach.store.started_weeks(pid) - coach.store.completed_weeks(pid)
+                    if w in coach.content.sessions)
+    if paused and not coach.active(pid):
+        week = paused[-1]
+        reply.say(render(coach.msg["fallback_paused"], {"week": week, "title": coach.content.session_title(week)}))
+    else:
+        reply.say(coach.msg["fallback"])
+    return reply
+
+
+def next_group_for(s: "Session", pid: str, now: datetime) -> Optional[datetime]:
+    """His site's next video group after ``now`` (UTC), if the site has dates."""
+    from coach.core.db.models import Participant
+    from coach.programme.schedule import next_group
+
+    p = s.get(Participant, pid)
+    return next_group(s, p.site_id, now) if p is not None else None
+
+
+def _his_week(coach: "Coach", pid: str) -> Optional[int]:
+    """The week he is on: the session he is in, else the latest he started, else week 1."""
+    for frame in reversed(coach.store.get_stack(pid)):
+        if frame["flow"].startswith("week:"):
+            return int(frame["flow"].split(":", 1)[1])
+    started = [w for w in coach.store.started_weeks(pid) if w >= 1]
+    return max(started) if started else 1
+
