@@ -204,6 +204,15 @@ _NOT_A_GOAL = re.compile(
     r"goal(?:'s| is)? wrong|its wrong|it's wrong|wrong goal|pointless|this is stupid|ffs|no idea|not sure|dunno|idk)\b")
 
 
+def goal_text(text: str) -> Optional[str]:
+    """What to save as his goal (or step): his words, or the part of them after a complaint
+    ("i already told u. stay off the drink" -> "stay off the drink"); None if no part will do."""
+    if goal_problem(text) is None:
+        return text
+    parts = [p.strip() for p in re.split(r"[.!?\n]+|\s-\s|,\s*(?=\w)", text) if p.strip()]
+    return parts[-1] if len(parts) > 1 and goal_problem(parts[-1]) is None else None
+
+
 def goal_problem(text: str) -> Optional[str]:
     """Why ``text`` can't be saved as a goal or a step towards one, or None if it can.
 

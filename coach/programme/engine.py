@@ -511,8 +511,8 @@ class Coach:
             short = len(text.split()) <= 5
             if short and (parse.is_skip(text, intent) or parse.is_repeat(text, intent)):
                 return None
-            if step.save_as in ("goal.text", "goal.next_step") and parse.goal_problem(text):
-                return None  # "5", "dunno", "i already told u": asked again, with examples
+            if step.save_as in ("goal.text", "goal.next_step"):
+                return parse.goal_text(text)  # not "5", "dunno" or "i already told u": asked again
             return text  # stored exactly as given
         if step.type == "number":
             result = parse.parse_number(text, step.min, step.max)

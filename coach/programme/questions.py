@@ -59,7 +59,8 @@ def answer(coach: "Coach", pid: str, topic: str, next_group: Optional[datetime] 
         if flow is not None and flow.video:
             reply.say(render(msg["question_video"], {"week": week, "link": flow.video}))
         else:
-            reply.say(render(msg["question_video_none"], {"week": week if week is not None else 1}))
+            session = f"week {week}" if week else "your welcome session"
+            reply.say(render(msg["question_video_none"], {"session": session}))
     elif topic == "goal":
         goal = coach.store.goal(pid)
         reply.say(render(msg["question_goal"], {"goal": goal}) if goal else msg["question_goal_none"])

@@ -83,7 +83,7 @@ MESSAGE_PLACEHOLDERS: Mapping[str, Tuple[str, ...]] = {
     "question_goal": ("goal",),
     "question_goal_none": (),
     "question_video": ("week", "link"),
-    "question_video_none": ("week",),
+    "question_video_none": ("session",),
     # channels
     "join_ok": (),
     "join_wrong": (),

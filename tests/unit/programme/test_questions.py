@@ -66,7 +66,7 @@ def test_the_video_for_his_week_or_a_plain_answer_when_none_is_authored(content)
 
     coach, _ = coach_on(content, 2)
     coach.begin(PID)
-    assert answer(coach, PID, "video").texts == [content.messages["question_video_none"].format(week=2)]
+    assert answer(coach, PID, "video").texts == [content.messages["question_video_none"].format(session="week 2")]
     linked = replace(content, sessions={**content.sessions,
                                         2: replace(content.sessions[2], video="https://example.org/w2")})
     coach.content = linked
