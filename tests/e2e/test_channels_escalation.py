@@ -280,9 +280,11 @@ def test_the_same_update_twice_gets_one_reply(env):
     before = len(env.tg.sent_texts(700002))
     assert tg.post(update)[0] == 200
     assert tg.post(update)[0] == 200
-    env.tg.wait_for(lambda: len(env.tg.sent_texts(700002)) > before, timeout=30)
+    env.tg.wait_for(lambda: len(env.tg.sent_texts(700002)) > before + 1, timeout=30)
     time.sleep(1.5)
-    assert len(env.tg.sent_texts(700002)) == before + 1
+    replies = env.tg.sent_texts(700002)[before:]
+    assert len(replies) == 2  # one turn: the notice (his first reply ever), then WHERE's answer
+    assert replies[0].startswith("Before we start") and "weekly sessions" in replies[1]
 
 
 def test_non_text_and_edits_get_a_polite_answer(env):
