@@ -9,10 +9,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import latest_intent, run_engine
+from bot.actions.common import latest_intent, latest_text, run_engine
 from bot.runtime import runtime
 from coach.core.db.models import utcnow
 from coach.programme import questions
+from coach.programme.answers import repeat_mode
 from coach.programme.engine import Coach
 from coach.programme.reply import Reply
 
@@ -117,7 +118,7 @@ class ActionNoProblem(_Say):
 
 
 class ActionRepeatLast(Action):
-    """'What?' outside a session: send the coach's last messages again."""
+    """'What?' outside a session: the coach's last message again (REPEAT: all of its last turn)."""
 
     def name(self) -> Text:
         return "action_repeat_last"
@@ -135,6 +136,8 @@ class ActionRepeatLast(Action):
                 last.insert(0, event)
         if not last:
             dispatcher.utter_message(text=runtime().content().messages["fallback"])
+        if repeat_mode(latest_text(tracker)) != "repeat":
+            last = last[-1:]  # "wot": the last message only (one SMS, not the whole block)
         for event in last:
             dispatcher.utter_message(text=event.get("text"), buttons=(event.get("data") or {}).get("buttons"))
         return []

@@ -49,7 +49,7 @@ DUNNO = {
 }
 SKIP = {"skip", "pass", "skip it", "next", "next question", "skip this", "skip that", "move on",
         "rather not say", "id rather not say", "i'd rather not say", "no comment", "skp", "skipp"}
-REPEAT = {"repeat", "again", "say again", "say that again", "what", "what?", "huh", "come again",
+REPEAT = {"repeat", "again", "say again", "say that again", "what", "what?", "huh", "come again", "wot", "wat", "wha",
           "pardon", "sorry?", "eh", "eh?", "repeat that", "what was the question", "rpt"}
 
 
@@ -83,6 +83,12 @@ def is_skip(text: str, intent: Optional[str] = None) -> bool:
 def is_repeat(text: str, intent: Optional[str] = None) -> bool:
     n = normalise(text)
     return n in REPEAT or text.strip() in {"?", "??"} or (intent == "repeat" and _words(text) <= 5)
+
+
+def repeat_mode(text: str) -> str:
+    """How much to send again: REPEAT or "say that again" gets the messages before the question
+    too ("repeat"); "wot", "what?", "huh" only the question, so one SMS, not a block ("next")."""
+    return "repeat" if re.search(r"\b(?:repeat|again|rpt)\b", normalise(text)) else "next"
 
 
 @dataclass(frozen=True)

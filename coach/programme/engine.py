@@ -466,7 +466,7 @@ class Coach:
         week = _week_of(frame["flow"])
         if step.type == "message":  # "reply OK when you're ready": any reply goes on
             if parse.is_repeat(text, intent) and not parse.parse_yes_no(text):
-                frame["mode"] = "repeat"
+                frame["mode"] = parse.repeat_mode(text)
                 return
             self._advance(pid, stack, step, "done", reply)
             return
@@ -487,7 +487,7 @@ class Coach:
                 self._advance(pid, stack, step, "skipped", reply)
                 return
             if parse.is_repeat(text, intent):
-                frame["mode"] = "repeat"
+                frame["mode"] = parse.repeat_mode(text)  # "wot": the question; "repeat": the lead-in too
                 return
             if step.type == "quiz" and parse.is_dunno(text, intent):
                 reply.say(self._text(pid, frame, step.wrong or ""))

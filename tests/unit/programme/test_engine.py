@@ -575,6 +575,14 @@ def test_repeat_mid_session_sends_the_messages_before_the_question_again(content
     assert store.get_stack(PID)[0]["step"] == "checkin.mood"
 
 
+def test_wot_mid_session_sends_only_the_question_again(content):
+    coach, store = coach_on(content, 1)
+    coach.begin(PID)
+    walk_to(coach, store, "quiz")
+    assert coach.answer(PID, "wot").texts == []
+    assert ask(coach) == [content.sessions[1].step("quiz").text]
+
+
 def test_repeat_method_on_a_question_with_recap_before_it(content):
     coach, store = coach_on(content, 1)
     coach.begin(PID)

@@ -162,7 +162,9 @@ def test_repeat_last_outside_a_session_resends_the_previous_bot_messages():
         {"event": "user", "text": "what?"},
     ]
     d, _ = run(ActionRepeatLast(), tracker("P-X", "what?", "repeat", events=events))
-    assert texts(d) == ["first", "second"]
+    assert texts(d) == ["second"]  # "what?": the last message only, one SMS
+    d, _ = run(ActionRepeatLast(), tracker("P-X", "repeat", "repeat", events=events))
+    assert texts(d) == ["first", "second"]  # REPEAT: the whole turn
 
 
 def test_fallback_says_what_to_do(app):
