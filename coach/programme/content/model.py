@@ -103,6 +103,7 @@ MESSAGE_PLACEHOLDERS: Mapping[str, Tuple[str, ...]] = {
     "reminder_unclear": (),
     "reminders_paused": ("date",),
     "reminders_resumed": (),
+    "reminder_in_quiet_hours": ("start", "end"),
     "quiet_hours_set": ("start", "end"),
 }
 # Placeholders that step texts may use ({answer:NAME|fallback} is handled separately).

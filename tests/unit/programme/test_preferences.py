@@ -61,3 +61,13 @@ def test_the_action_stores_and_confirms(app):
         prefs = s.get(Preferences, pid)
         assert (prefs.nudge_weekday, prefs.nudge_time, prefs.quiet_start) == (1, "19:00", "22:00")
         assert prefs.paused_until is not None
+
+
+def test_a_reminder_inside_his_quiet_hours_is_told_back_to_him(app):
+    with db_session() as s:
+        pid = enrol(s, site="north", start=date(2026, 1, 5)).id
+    run(pid, "not before 10am")
+    said = run(pid, "remind me mondays at 8am")
+    assert said.startswith("OK. I'll send your reminders on Mondays at 8am.")
+    assert "That's in your quiet hours (9pm to 10am), so it will come at 10am." in said
+    assert run(pid, "remind me mondays at 11am") == "OK. I'll send your reminders on Mondays at 11am."
