@@ -88,7 +88,7 @@ class ActionAnswerQuestion(Action):
             if topic == "schedule":
                 with runtime().db.session() as s:
                     group = questions.next_group_for(s, pid, utcnow())
-            return questions.answer(coach, pid, topic, next_group=group)
+            return questions.answer(coach, pid, topic, next_group=group, text=latest_text(tracker))
 
         await run_engine(tracker, dispatcher, answer)
         return []

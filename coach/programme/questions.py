@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Optional
 
 from coach.core.text.render import render
 from coach.programme import calendar as cal
+from coach.programme.answers import wants_goal_change
 from coach.programme.preferences import say_time
 from coach.programme.reply import Out, Reply
 
@@ -41,8 +42,11 @@ def with_notice(coach: "Coach", pid: str, reply: Reply) -> Reply:
     return reply
 
 
-def answer(coach: "Coach", pid: str, topic: str, next_group: Optional[datetime] = None) -> Reply:
-    """The authored answer to one of TOPICS; the session (if any) then carries on."""
+def answer(coach: "Coach", pid: str, topic: str, next_group: Optional[datetime] = None, text: str = "") -> Reply:
+    """The authored answer to one of TOPICS; the session (if any) then carries on.
+    "change my goal" at his goal review is not a question: the session takes it (asks for the new goal)."""
+    if topic == "goal" and wants_goal_change(text) and _at_goal_review(coach, pid):
+        return coach.answer(pid, text)
     msg = coach.msg
     reply = Reply()
     if topic == "schedule":
@@ -91,6 +95,12 @@ def next_group_for(s: "Session", pid: str, now: datetime) -> Optional[datetime]:
 
     p = s.get(Participant, pid)
     return next_group(s, p.site_id, now) if p is not None else None
+
+
+def _at_goal_review(coach: "Coach", pid: str) -> bool:
+    stack = coach.store.get_stack(pid)
+    step = coach._current_step(stack[-1]) if stack and stack[-1]["flow"].startswith("week:") else None
+    return step is not None and step.save_as in ("goal.rating", "goal.next_step")
 
 
 def _his_week(coach: "Coach", pid: str) -> Optional[int]:

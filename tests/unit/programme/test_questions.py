@@ -76,3 +76,18 @@ def test_the_video_for_his_week_or_a_plain_answer_when_none_is_authored(content)
 def test_with_notice_leaves_an_empty_reply_just_the_notice(content):
     coach, _ = coach_on(content, 1)
     assert with_notice(coach, PID, Reply()).texts == [content.messages["notice"]]
+
+
+def test_change_my_goal_asked_as_a_question_at_the_goal_review_changes_it(content):
+    coach, store = test_engine.goal_review(content)
+    reply = answer(coach, PID, "goal", text="change me goal its wrong")
+    assert reply.texts == [content.messages["goal_change"]]
+    coach.answer(PID, "walk away when i feel it building")
+    assert store.goal(PID) == "walk away when i feel it building"
+
+
+def test_whats_my_goal_reads_it_back(content):
+    coach, store = coach_on(content, 2)
+    store.set_goal(PID, 0, "stay off the drink in the week")
+    assert answer(coach, PID, "goal", text="whats my goal").texts == [
+        content.messages["question_goal"].format(goal="stay off the drink in the week")]
