@@ -11,7 +11,6 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.common import latest_intent, latest_text, run_engine
 from bot.runtime import runtime
-from coach.core.db.models import utcnow
 from coach.programme import questions
 from coach.programme.answers import repeat_mode
 from coach.programme.engine import Coach
@@ -83,14 +82,8 @@ class ActionAnswerQuestion(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         topic = questions.topic_of(latest_intent(tracker)) or "person"
 
-        def answer(coach: Coach, pid: str) -> Reply:
-            group = None
-            if topic == "schedule":
-                with runtime().db.session() as s:
-                    group = questions.next_group_for(s, pid, utcnow())
-            return questions.answer(coach, pid, topic, next_group=group, text=latest_text(tracker))
-
-        await run_engine(tracker, dispatcher, answer)
+        text = latest_text(tracker)
+        await run_engine(tracker, dispatcher, lambda coach, pid: questions.answer(coach, pid, topic, text=text))
         return []
 
 

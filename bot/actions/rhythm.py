@@ -49,15 +49,11 @@ def _set(pid: str, text: str) -> str:
             when = f"on {DAY_NAMES[prefs.nudge_weekday]}s {when}"
         said = render(messages["reminder_set"], {"when": when})
         quiet = (prefs.quiet_start or get_default("quiet_start"), prefs.quiet_end or get_default("quiet_end"))
-        if prefs.nudge_time and _in_quiet(prefs.nudge_time, *quiet):  # "Mondays at 8am", quiet until 10am
+        at, start, end = (cal.parse_hhmm(x, x) for x in (prefs.nudge_time or "12:00", *quiet))
+        if prefs.nudge_time and cal.time_in_quiet_hours(at, start, end):  # "Mondays at 8am", quiet until 10am
             said += " " + render(messages["reminder_in_quiet_hours"],
                                  {"start": say_time(quiet[0]), "end": say_time(quiet[1])})
         return said
-
-
-def _in_quiet(hhmm: str, start: str, end: str) -> bool:
-    t, a, b = (cal.parse_hhmm(x, x) for x in (hhmm, start, end))
-    return a != b and (a <= t < b if a < b else t >= a or t < b)
 
 
 def get_default(name: str) -> str:

@@ -110,7 +110,11 @@ def utc_to_local(when: datetime) -> datetime:
 
 
 def in_quiet_hours(when_utc: datetime, quiet_start: time, quiet_end: time) -> bool:
-    t = utc_to_local(when_utc).time()
+    return time_in_quiet_hours(utc_to_local(when_utc).time(), quiet_start, quiet_end)
+
+
+def time_in_quiet_hours(t: time, quiet_start: time, quiet_end: time) -> bool:
+    """A UK wall-clock time inside quiet hours (which may run overnight)."""
     if quiet_start == quiet_end:
         return False
     if quiet_start < quiet_end:

@@ -6,7 +6,7 @@ only picks them and fills them in. After an answer, his session carries on where
 
     with_notice(coach, pid, reply)          # on his first reply ever: the notice goes first
     topic_of("ask_privacy")                 # -> "privacy"; None for any other intent
-    answer(coach, pid, "schedule", next_group=datetime(...))
+    answer(coach, pid, "schedule", now=utcnow)       # his site's next group date, from the store
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from coach.programme.preferences import say_time
 from coach.programme.reply import Out, Reply
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from coach.programme.engine import Coach
 
 TOPICS = ("privacy", "person", "schedule", "video", "data", "stop", "goal")
@@ -42,7 +40,7 @@ def with_notice(coach: "Coach", pid: str, reply: Reply) -> Reply:
     return reply
 
 
-def answer(coach: "Coach", pid: str, topic: str, next_group: Optional[datetime] = None, text: str = "") -> Reply:
+def answer(coach: "Coach", pid: str, topic: str, now: Optional[datetime] = None, text: str = "") -> Reply:
     """The authored answer to one of TOPICS; the session (if any) then carries on.
     "change my goal" at his goal review is not a question: the session takes it (asks for the new goal)."""
     if topic == "goal" and wants_goal_change(text) and _at_goal_review(coach, pid):
@@ -50,6 +48,7 @@ def answer(coach: "Coach", pid: str, topic: str, next_group: Optional[datetime] 
     msg = coach.msg
     reply = Reply()
     if topic == "schedule":
+        next_group = coach.store.next_group(pid, now or datetime.utcnow())
         if next_group is not None:
             local = cal.utc_to_local(next_group)
             group = render(msg["question_group_next"], {"date": cal.format_date(local.date()),
@@ -86,15 +85,6 @@ def fallback(coach: "Coach", pid: str) -> Reply:
     else:
         reply.say(coach.msg["fallback"])
     return reply
-
-
-def next_group_for(s: "Session", pid: str, now: datetime) -> Optional[datetime]:
-    """His site's next video group after ``now`` (UTC), if the site has dates."""
-    from coach.core.db.models import Participant
-    from coach.programme.schedule import next_group
-
-    p = s.get(Participant, pid)
-    return next_group(s, p.site_id, now) if p is not None else None
 
 
 def _at_goal_review(coach: "Coach", pid: str) -> bool:

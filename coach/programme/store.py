@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Dict, List, Optional, Protocol, Set, Tuple
 
 from sqlalchemy import select, update
@@ -32,6 +32,7 @@ class Store(Protocol):
 
     def start_date(self, pid: str) -> date: ...
     def notice_seen(self, pid: str) -> bool: ...
+    def next_group(self, pid: str, after: datetime) -> Optional[datetime]: ...
     def mark_notice_seen(self, pid: str) -> None: ...
     def get_stack(self, pid: str) -> List[dict]: ...
     def set_stack(self, pid: str, stack: List[dict]) -> None: ...
@@ -78,6 +79,12 @@ class SqlStore:
     def mark_notice_seen(self, pid: str) -> None:
         p = self._participant(pid)
         p.notice_seen_at = p.notice_seen_at or utcnow()
+
+    def next_group(self, pid: str, after: datetime) -> Optional[datetime]:
+        """His site's next video group after ``after`` (naive UTC), if the site has dates."""
+        from coach.programme.schedule import next_group
+
+        return next_group(self.s, self._participant(pid).site_id, after)
 
     def get_stack(self, pid: str) -> List[dict]:
         row = self.s.get(ConversationState, pid)
@@ -238,6 +245,7 @@ class MemoryStore:
     goals: Dict[str, List[str]] = field(default_factory=dict)
     ratings: Dict[Tuple[str, int], Dict[str, object]] = field(default_factory=dict)
     noticed: Set[str] = field(default_factory=set)
+    groups: List[datetime] = field(default_factory=list)  # his site's group dates (UTC)
 
     def start_date(self, pid: str) -> date:
         return self.start
@@ -247,6 +255,9 @@ class MemoryStore:
 
     def mark_notice_seen(self, pid: str) -> None:
         self.noticed.add(pid)
+
+    def next_group(self, pid: str, after: datetime) -> Optional[datetime]:
+        return next((g for g in sorted(self.groups) if g > after), None)
 
     def get_stack(self, pid: str) -> List[dict]:
         return copy.deepcopy(self.stacks.get(pid, []))

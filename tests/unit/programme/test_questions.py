@@ -54,10 +54,11 @@ def test_talking_to_a_person_gives_helplines_from_content(content):
 
 
 def test_when_is_my_call_gives_his_sites_next_group_or_says_who_will_tell_him(content):
-    coach, _ = coach_on(content, 1)
-    with_date = answer(coach, PID, "schedule", next_group=datetime(2026, 3, 12, 18, 30)).texts[0]
+    coach, store = coach_on(content, 1)
+    without = answer(coach, PID, "schedule", now=datetime(2026, 3, 10, 9)).texts[0]
+    store.groups = [datetime(2026, 2, 26, 18, 30), datetime(2026, 3, 12, 18, 30)]
+    with_date = answer(coach, PID, "schedule", now=datetime(2026, 3, 10, 9)).texts[0]
     assert "Thursday 12 March" in with_date and "6.30pm" in with_date
-    without = answer(coach, PID, "schedule").texts[0]
     assert content.messages["question_group_unknown"] in without
 
 
