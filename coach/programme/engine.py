@@ -24,6 +24,7 @@ from coach.core.text.render import or_list as _or_list
 from coach.core.text.render import render
 from coach.programme import answers as parse
 from coach.programme import calendar as cal
+from coach.programme import step_answers
 from coach.programme.content.model import TOOLKIT, Content, Flow, Step
 from coach.programme.reply import Reply
 
@@ -133,7 +134,7 @@ class Coach:
                                 steps=len(asked), done=done, total=total))
             self._set_mode(pid, "resume")
         else:
-            reply.say(self._fmt("progress_idle", done=done, total=total, next=self._next_text(pid)))
+            reply.say(self._fmt("progress_idle", done=done, total=total, next=self.next_text(pid)))
         reply.active = bool(stack)
         return reply
 
@@ -266,7 +267,8 @@ class Coach:
             return self.msg["all_finished"]
         return self._fmt("up_to_date", next_date=cal.format_date(nxt[1]))
 
-    def _next_text(self, pid: str) -> str:
+    def next_text(self, pid: str) -> str:
+        """When his next session is: "Week 3 is ready now..." or "Your next session opens on ..."."""
         choice = self._choose_session(pid)
         if choice is not None:
             week = choice[0]
@@ -302,11 +304,17 @@ class Coach:
                 return max(n, 1)
         return max(n, 1)
 
-    def _applies(self, pid: str, step: Step) -> bool:
-        if step.when == "has_goal":
-            return self.store.goal(pid) is not None
-        if step.when == "no_goal":
-            return self.store.goal(pid) is None
+    def _applies(self, pid: str, step: Step, frame: dict) -> bool:
+        """The step's ``when:`` condition (content/README.md lists them)."""
+        when, week = step.when, _week_of(frame["flow"])
+        if when in ("has_goal", "no_goal"):
+            return (self.store.goal(pid) is not None) == (when == "has_goal")
+        if when in ("goal_from_before", "new_goal"):  # only a goal from before is asked "how did it go?"
+            set_in = self.store.goal_week(pid)
+            return set_in is not None and (set_in != week) == (when == "goal_from_before")
+        if when in ("checkin_today", "no_checkin_today"):  # one check-in a day, even across catch-up weeks
+            other = self.store.checkin_weeks_on(pid, self.today()) - {week}
+            return bool(other) == (when == "checkin_today")
         return True
 
     def _text(self, pid: str, frame: dict, text: str) -> str:
@@ -358,7 +366,7 @@ class Coach:
                     self._complete(pid, stack, reply)
                     continue
                 frame["step"] = step.id
-            if not self._applies(pid, step) and not frame.get("force"):
+            if not self._applies(pid, step, frame) and not frame.get("force"):
                 self._advance(pid, stack, step, "n/a", reply)
                 continue
             if not step.interactive:
@@ -373,7 +381,7 @@ class Coach:
                 reply.say(self._fmt("back_to_session", title=flow.title, week=flow.week))
             if mode == "repeat":
                 for prev in self._messages_before(flow, step):
-                    if self._applies(pid, prev):
+                    if self._applies(pid, prev, frame):
                         reply.say(self._text(pid, frame, prev.text))
             self._ask(pid, frame, step, reply)
             return
@@ -435,10 +443,10 @@ class Coach:
             if flow is None or step is None:
                 return
             rest = flow.steps[flow.steps.index(step):]
-            if any(s.interactive and self._applies(pid, s) for s in rest):
+            if any(s.interactive and self._applies(pid, s, frame) for s in rest):
                 return
             for s in rest:
-                applies = self._applies(pid, s)
+                applies = self._applies(pid, s, frame)
                 if applies:
                     reply.say(self._text(pid, frame, s.text))
                 self._advance(pid, stack, s, "done" if applies else "n/a", reply)
@@ -477,7 +485,7 @@ class Coach:
         if goal_step is not None:
             frame.update(step=goal_step.id, mode="silent", force=True, attempts=0)
             return reply.say(self.msg["goal_change"])
-        value = self._understand(step, text, intent)
+        value = step_answers.understand(step, text, intent)
         if value is None:
             if parse.is_skip(text, intent):
                 if not step.skippable:
@@ -491,12 +499,12 @@ class Coach:
                 return
             if step.type == "quiz" and parse.is_dunno(text, intent):
                 reply.say(self._text(pid, frame, step.wrong or ""))
-                self._store(pid, week, step, text)
+                step_answers.save(self.store, pid, week, step, text)
                 self._advance(pid, stack, step, "done", reply)
                 return
-            self._reask(pid, stack, step, self._reask_text(step, text), reply)
+            self._reask(pid, stack, step, step_answers.reask_text(self.msg, step, text), reply)
             return
-        feedback = self._store(pid, week, step, value)
+        feedback = step_answers.save(self.store, pid, week, step, value)
         if feedback:
             reply.say(self._text(pid, frame, feedback))
         self._advance(pid, stack, step, "done", reply)
@@ -504,44 +512,6 @@ class Coach:
     def _goal_change(self, frame: dict, step: Step, text: str) -> Optional[Step]:
         ok = step.save_as in ("goal.rating", "goal.next_step") and parse.wants_goal_change(text)
         return next((s for s in self._flow(frame).steps if s.save_as == "goal.text"), None) if ok else None
-
-    def _understand(self, step: Step, text: str, intent: Optional[str]):
-        """What his reply means for this step, or None if it doesn't answer it."""
-        if step.type == "question":
-            short = len(text.split()) <= 5
-            if short and (parse.is_skip(text, intent) or parse.is_repeat(text, intent)):
-                return None
-            if step.save_as in ("goal.text", "goal.next_step"):
-                return parse.goal_text(text)  # not "5", "dunno" or "i already told u": asked again
-            return text  # stored exactly as given
-        if step.type == "number":
-            result = parse.parse_number(text, step.min, step.max)
-            return result.value
-        if step.type == "yesno":
-            return parse.parse_yes_no(text, intent)
-        if step.type in ("quiz", "choice"):
-            key = parse.parse_option(text, [o.key for o in step.options], [o.text for o in step.options])
-            if key is None and step.type == "choice" and len(step.options) == 2:
-                yn = parse.parse_yes_no(text)
-                if yn is not None and {o.key for o in step.options} == {"Y", "N"}:
-                    key = "Y" if yn else "N"
-            return key
-        return None
-
-    def _reask_text(self, step: Step, text: str) -> str:
-        if step.reask:
-            return step.reask
-        if step.type == "number":
-            problem = parse.parse_number(text, step.min, step.max).problem
-            key = f"reask_number_{problem}" if problem in ("dunno", "vague", "unclear", "words") else "reask_number"
-            return self._fmt(key, min=step.min, max=step.max)
-        if step.type == "yesno":
-            return self.msg["reask_yesno"]
-        if step.save_as in ("goal.text", "goal.next_step"):
-            return self.msg["reask_" + step.save_as.replace(".", "_")]
-        if step.type in ("quiz", "choice"):
-            return self._fmt("reask_choice", keys=_or_list([o.key for o in step.options]))
-        return self.msg["reask_empty"]
 
     def _reask(self, pid: str, stack: List[dict], step: Step, text: str, reply: Reply, count: bool = True) -> None:
         frame = stack[-1]
@@ -553,39 +523,6 @@ class Coach:
             return
         reply.say(text)
         frame["mode"] = "silent"  # the re-ask says what to do; don't repeat the whole question
-
-    def _store(self, pid: str, week: Optional[int], step: Step, value) -> Optional[str]:
-        """Save his answer where the content says; return feedback to send, if any."""
-        target = step.save_as
-        if step.type == "quiz":
-            option = next((o for o in step.options if o.key == value), None)
-            correct = bool(option and option.correct)
-            if week is not None:
-                verdict = "right" if correct else "not right"
-                self.store.save_text(pid, week, step.id, step.id, f"{value} ({verdict})")
-            return step.right if correct else step.wrong
-        if week is None:
-            return step.on_yes if value is True else step.on_no if value is False else None
-        if step.type == "choice":
-            option = next(o for o in step.options if o.key == value)
-            value_text = option.text
-        elif step.type == "yesno":
-            value_text = "yes" if value else "no"
-        else:
-            value_text = str(value)
-        if target and target.startswith("checkin."):
-            self.store.save_checkin(pid, week, target.split(".", 1)[1], int(value))
-        elif target == "goal.text":
-            self.store.set_goal(pid, week, str(value))
-        elif target == "goal.rating":
-            self.store.rate_goal(pid, week, rating=int(value))
-        elif target == "goal.next_step":
-            self.store.rate_goal(pid, week, next_step=str(value))
-        elif target:
-            self.store.save_text(pid, week, step.id, target, value_text)
-        if step.type == "yesno":
-            return step.on_yes if value else step.on_no
-        return None
 
     # -- small helpers -----------------------------------------------------------------------
 

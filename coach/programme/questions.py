@@ -55,7 +55,8 @@ def answer(coach: "Coach", pid: str, topic: str, now: Optional[datetime] = None,
                                                         "time": say_time(local.strftime("%H:%M"))})
         else:
             group = msg["question_group_unknown"]
-        reply.say(render(msg["question_schedule"], {"group": group}))
+        session = "" if coach.active(pid) else coach.next_text(pid)  # mid-session, he knows where he is
+        reply.say(render(msg["question_schedule"], {"group": group, "session": session}).strip())
     elif topic == "video":
         week = _his_week(coach, pid)
         flow = coach.content.sessions.get(week) if week is not None else None

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Dict, List, Optional, Protocol, Set, Tuple
+from datetime import date, datetime, time, timedelta
+from typing import Callable, Dict, List, Optional, Protocol, Set, Tuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from coach.core.db.models import (
     StepProgress,
     utcnow,
 )
+from coach.programme import calendar as cal
 
 
 class Store(Protocol):
@@ -46,9 +47,11 @@ class Store(Protocol):
     def steps_done(self, pid: str, week: int) -> Set[str]: ...
     def save_text(self, pid: str, week: int, step_id: str, name: str, text: str) -> None: ...
     def save_checkin(self, pid: str, week: int, field_name: str, value: int) -> None: ...
+    def checkin_weeks_on(self, pid: str, day: date) -> Set[int]: ...
     def set_goal(self, pid: str, week: int, text: str) -> None: ...
     def rate_goal(self, pid: str, week: int, rating: Optional[int] = None, next_step: Optional[str] = None) -> None: ...
     def goal(self, pid: str) -> Optional[str]: ...
+    def goal_week(self, pid: str) -> Optional[int]: ...
     def answer(self, pid: str, name: str) -> Optional[str]: ...
 
 
@@ -191,6 +194,12 @@ class SqlStore:
         row.updated_at = utcnow()
         self.s.flush()
 
+    def checkin_weeks_on(self, pid: str, day: date) -> Set[int]:
+        """Weeks whose check-in he answered on this UK day."""
+        start, end = cal.local_to_utc(day, time(0)), cal.local_to_utc(day + timedelta(days=1), time(0))
+        return set(self.s.execute(select(Checkin.week).where(
+            Checkin.participant_id == pid, Checkin.updated_at >= start, Checkin.updated_at < end)).scalars())
+
     def _active_goal(self, pid: str) -> Optional[Goal]:
         return self.s.execute(
             select(Goal).where(Goal.participant_id == pid, Goal.active.is_(True)).order_by(Goal.id.desc())
@@ -222,6 +231,10 @@ class SqlStore:
         g = self._active_goal(pid)
         return g.text if g else None
 
+    def goal_week(self, pid: str) -> Optional[int]:
+        g = self._active_goal(pid)
+        return g.week_set if g else None
+
     def answer(self, pid: str, name: str) -> Optional[str]:
         row = self.s.execute(
             select(Answer.text).where(Answer.participant_id == pid, Answer.name == name)
@@ -246,6 +259,9 @@ class MemoryStore:
     ratings: Dict[Tuple[str, int], Dict[str, object]] = field(default_factory=dict)
     noticed: Set[str] = field(default_factory=set)
     groups: List[datetime] = field(default_factory=list)  # his site's group dates (UTC)
+    goal_weeks: Dict[str, int] = field(default_factory=dict)
+    checkin_days: Dict[Tuple[str, int], date] = field(default_factory=dict)
+    clock: Callable[[], date] = cal.uk_today  # the day a check-in is saved on
 
     def start_date(self, pid: str) -> date:
         return self.start
@@ -298,9 +314,14 @@ class MemoryStore:
 
     def save_checkin(self, pid: str, week: int, field_name: str, value: int) -> None:
         self.checkins.setdefault((pid, week), {})[field_name] = value
+        self.checkin_days[(pid, week)] = self.clock()
+
+    def checkin_weeks_on(self, pid: str, day: date) -> Set[int]:
+        return {w for (p, w), d in self.checkin_days.items() if p == pid and d == day}
 
     def set_goal(self, pid: str, week: int, text: str) -> None:
         self.goals.setdefault(pid, []).append(text)
+        self.goal_weeks[pid] = week
 
     def rate_goal(self, pid: str, week: int, rating: Optional[int] = None, next_step: Optional[str] = None) -> None:
         if not self.goals.get(pid):
@@ -314,6 +335,9 @@ class MemoryStore:
     def goal(self, pid: str) -> Optional[str]:
         goals = self.goals.get(pid)
         return goals[-1] if goals else None
+
+    def goal_week(self, pid: str) -> Optional[int]:
+        return self.goal_weeks.get(pid) if self.goals.get(pid) else None
 
     def answer(self, pid: str, name: str) -> Optional[str]:
         found = [text for (p, _w, _s), (n, text) in self.answers.items() if p == pid and n == name]

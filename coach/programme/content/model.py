@@ -11,7 +11,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 STEP_TYPES = ("message", "question", "number", "yesno", "quiz", "choice")
 INTERACTIVE = frozenset({"question", "number", "yesno", "quiz", "choice"})
-WHEN_VALUES = ("has_goal", "no_goal")
+WHEN_VALUES = ("has_goal", "no_goal", "goal_from_before", "new_goal", "checkin_today", "no_checkin_today")
 
 CHECKIN_FIELDS = ("mood", "craving", "alcohol_free_days", "drug_free_days")
 RESERVED_SAVES = {
@@ -77,7 +77,7 @@ MESSAGE_PLACEHOLDERS: Mapping[str, Tuple[str, ...]] = {
     "question_person": (),
     "question_data": (),
     "question_stop": (),
-    "question_schedule": ("group",),
+    "question_schedule": ("group", "session"),
     "question_group_next": ("date", "time"),
     "question_group_unknown": (),
     "question_goal": ("goal",),

@@ -40,14 +40,14 @@ def coach_on(content: Content, week: int, today: date = TODAY) -> Tuple[Coach, M
         start = today - timedelta(weeks=content.programme.programme_length_weeks) - timedelta(days=62)
     else:
         start = cal.start_for_week(content.programme, week, today)
-    store = MemoryStore(start=start)
+    store = MemoryStore(start=start, clock=lambda: today)
     coach = Coach(content, store, today=lambda: today)
     assert cal.current_week(content.programme, start, today) == week
     return coach, store
 
 
 def everything_open(content: Content) -> Tuple[Coach, MemoryStore]:
-    store = MemoryStore(start=TODAY - timedelta(days=365))
+    store = MemoryStore(start=TODAY - timedelta(days=365), clock=lambda: TODAY)
     return Coach(content, store, today=lambda: TODAY), store
 
 
@@ -133,13 +133,14 @@ def test_begin_after_this_weeks_session_catches_up_an_earlier_one(content):
     reply = coach.begin(PID)
     assert reply.texts == [f"You've done this week's session. Let's catch up on week 2: {content.sessions[2].title}."]
     assert store.get_stack(PID)[0]["flow"] == "week:2"
-    assert ask(coach)[0] == content.sessions[2].steps[0].text
+    assert ask(coach)[0] == content.sessions[2].step("checkin.intro").text  # no check-in yet today
 
 
 def test_begin_resumes_a_started_week_before_catching_up(content):
     coach, store = coach_on(content, 3)
     store.session_completed(PID, 3)
     store.session_started(PID, 2, "checkin.intro")
+    store.step_done(PID, 2, "checkin.done-today", "n/a")
     store.step_done(PID, 2, "checkin.intro", "done")
     store.step_done(PID, 2, "checkin.mood", "done")
     reply = coach.begin(PID)
@@ -292,15 +293,18 @@ def test_walk_every_session_to_the_end(content, week):
     # every step is marked: done, or not applicable (when:)
     done = store.steps_done(PID, week)
     assert {s.id for s in flow.steps if s.when is None} <= done
-    assert all(status == "done" for (p, w, _), status in store.steps.items() if w == week)
+    statuses = {sid: status for (p, w, sid), status in store.steps.items() if w == week}
+    assert all(statuses[s.id] == "done" for s in flow.steps if s.when is None)
+    assert set(statuses.values()) <= {"done", "n/a"}
 
     asked = {step.id for step, _ in answered}
     if week != 0:
         assert "checkin.mood" in asked
     if 1 <= week <= 13:
         assert store.checkins[(PID, week)] == {"mood": 5, "craving": 5, "alcohol_free_days": 3, "drug_free_days": 3}
-        assert store.ratings[(PID, week)]["rating"] == 5
         assert "goal_review.set-goal" in asked  # no goal yet: he is asked to set one
+        assert "goal_review.rating" not in asked  # ... and not asked how a goal set a minute ago went
+        assert f"Thanks. Your goal: {FREE_TEXT} (goal_review.set-goal). We'll look at how it's going each week." in sent
     if week == 0:
         assert store.checkins[(PID, 0)] == {"mood": 5, "craving": 5, "alcohol_free_days": 3, "drug_free_days": 3}
 
@@ -355,8 +359,8 @@ def test_goal_review_asks_to_set_a_goal_when_none_is_set(content):
     assert set_goal.when == "no_goal"
     assert set_goal.text in sent
     assert store.goals[PID] == ["Walk away when I get wound up"]
-    assert ("Your goal: Walk away when I get wound up\n"
-            "How did it go this week? 0 is not at all, 10 is really well.") in sent
+    assert "goal_review.rating" not in {s.id for s, _ in answered}  # set a minute ago: nothing to rate yet
+    assert "Thanks. Your goal: Walk away when I get wound up. We'll look at how it's going each week." in sent
 
 
 def test_welcome_goal_thanks_shows_his_goal(content):
@@ -902,7 +906,9 @@ def test_change_my_goal_at_the_goal_review_asks_for_the_new_one_then_carries_on(
     assert ask(coach) == []  # the change message asked already
     coach.answer(PID, "be calm with the kids at bedtime")
     assert store.goal(PID) == "be calm with the kids at bedtime"
-    assert any("be calm with the kids at bedtime" in t for t in ask(coach))  # the rating, with the new goal
+    texts = ask(coach)  # not "how did it go?" about the goal he just set: his next step towards it
+    assert not any("How did it go" in t for t in texts)
+    assert texts[-1] == content.sessions[2].step("goal_review.next-step").text
 
 
 def test_a_plan_that_means_nothing_is_not_read_back(content):
@@ -916,3 +922,49 @@ def test_every_waiting_week_is_named(content):
     coach, store = coach_on(content, 5)
     reply = coach.begin(PID)
     assert any("weeks 1 to 4" in t for t in reply.texts), reply.texts
+
+
+def test_one_check_in_a_day_even_across_catch_up_weeks(content):
+    """'i just did this ffs': catching up on weeks 1 and 2 on one day asks the check-in once."""
+    coach, store = coach_on(content, 2)
+    store.session_completed(PID, 0)
+    sent, answered = walk(coach, store, coach.begin(PID, week=2))
+    assert "checkin.mood" in {s.id for s, _ in answered}
+    sent, answered = walk(coach, store, coach.begin(PID, week=1))
+    asked = {s.id for s, _ in answered}
+    assert not asked & {"checkin.mood", "checkin.craving", "checkin.alcohol-free", "checkin.drug-free"}
+    assert content.sessions[1].step("checkin.done-today").text in sent
+    assert content.sessions[1].step("checkin.intro").text not in sent
+    assert store.steps[(PID, 1, "checkin.mood")] == "n/a"
+    assert (PID, 1) not in store.checkins  # nothing invented for week 1: his one check-in is week 2's
+
+
+def test_the_next_day_the_check_in_is_asked_again(content):
+    day = [TODAY]
+    coach, store = coach_on(content, 2)
+    coach.today = store.clock = lambda: day[0]
+    walk(coach, store, coach.begin(PID, week=2))
+    day[0] = TODAY + timedelta(days=1)
+    sent, answered = walk(coach, store, coach.begin(PID, week=1))
+    assert "checkin.mood" in {s.id for s, _ in answered}
+    assert content.sessions[1].step("checkin.done-today").text not in sent
+
+
+def test_a_check_in_started_in_the_same_week_carries_on(content):
+    """His own week's half-done check-in is not 'done today': he finishes it."""
+    coach, store = coach_on(content, 2)
+    coach.begin(PID)
+    ask(coach)
+    coach.answer(PID, "5")  # mood saved today, in week 2
+    coach.pause(PID)
+    coach.begin(PID)
+    assert ask(coach)[-1] == content.sessions[2].step("checkin.craving").text
+
+
+def test_next_text_says_when_the_next_session_opens(content):
+    coach, store = coach_on(content, 1)
+    for week in (0, 1):
+        store.session_completed(PID, week)
+    assert coach.next_text(PID) == render(content.messages["progress_next_open"],
+                                          {"next_date": cal.format_date(cal.opens_on(content.programme,
+                                                                                     store.start, 2))})

@@ -92,3 +92,13 @@ def test_whats_my_goal_reads_it_back(content):
     store.set_goal(PID, 0, "stay off the drink in the week")
     assert answer(coach, PID, "goal", text="whats my goal").texts == [
         content.messages["question_goal"].format(goal="stay off the drink in the week")]
+
+
+def test_when_is_my_next_session_says_when_it_opens_when_he_is_up_to_date(content):
+    coach, store = coach_on(content, 1)
+    for week in (0, 1):
+        store.session_completed(PID, week)
+    text = answer(coach, PID, "schedule", now=datetime(2026, 3, 10, 9)).texts[0]
+    assert text.startswith("Your next session opens on Tuesday 17 March. ")
+    coach.begin(PID, week=1)  # mid-session he knows where he is: only the call and group
+    assert answer(coach, PID, "schedule", now=datetime(2026, 3, 10, 9)).texts[0].startswith("Your facilitator")

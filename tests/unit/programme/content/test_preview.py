@@ -23,7 +23,7 @@ COACH = ROOT / ".venv" / "bin" / "coach"
 # Week 1 for a man with no goal yet: 4 check-in numbers, the quiz, 4 questions, then the goal review
 # (set a goal, rate it, next step). "11" is out of range and is asked again.
 WEEK_1_ANSWERS = ["5", "11", "5", "3", "3", "b", "For my kids", "That they feel safe", "I'm stubborn",
-                  "Notice my chest getting tight", "Walk away when I get wound up", "6", "Go for a walk each day"]
+                  "Notice my chest getting tight", "Walk away when I get wound up", "Go for a walk each day"]
 
 
 def _copy_content(dest: Path) -> Path:
@@ -57,7 +57,7 @@ def test_preview_week_1_to_the_end(content):
     assert "coach> Please reply with a number from 0 to 10.\n" in out  # the "11"
     assert "       [A] [B]\n" in out  # the quiz's buttons
     assert f"coach> {flow.step('quiz').right}\n" in out
-    assert "coach> Your goal: Walk away when I get wound up\n" in out
+    assert "coach> Thanks. Your goal: Walk away when I get wound up. We'll look at how it's going each week.\n" in out
     assert "coach> That's week 1 done. Well done for starting.\n" in out
     assert out.count("you> ") == len(WEEK_1_ANSWERS)
     assert out.endswith("\n(end of preview)\n")
