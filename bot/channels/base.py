@@ -167,10 +167,19 @@ class WebhookChannel(InputChannel):
         """Hand one message to Rasa, in arrival order for this participant; then mark it done."""
         async with self._locks[turn.pid]:
             try:
-                await on_new_message(UserMessage(turn.text, output, turn.pid, input_channel=self.name(),
-                                                 message_id=turn.message_id, metadata=turn.metadata))
+                if not await self.before_turn(turn, output):
+                    await on_new_message(UserMessage(turn.text, output, turn.pid, input_channel=self.name(),
+                                                     message_id=turn.message_id, metadata=turn.metadata))
             finally:
-                await asyncio.to_thread(self._finish, turn.row_id)
+                try:
+                    if isinstance(output, ParticipantOutput):
+                        await output.end_turn(turn)  # a channel that gathers a turn's messages sends them now
+                finally:
+                    await asyncio.to_thread(self._finish, turn.row_id)
+
+    async def before_turn(self, turn: Turn, output: OutputChannel) -> bool:
+        """True if the channel answered this message itself (no Rasa turn). Default: never."""
+        return False
 
     def _finish(self, row_id: int) -> None:
         with self.rt.db.session() as s:
@@ -255,6 +264,9 @@ class ParticipantOutput(OutputChannel):
                 await asyncio.to_thread(record_opt_out, rt, pid, self.channel.blocked_reason)
             else:
                 log.warning("%s: a message to %s was not sent (%s)", channel, pid, exc)
+
+    async def end_turn(self, turn: Turn) -> None:
+        """His message's turn is over (every action has run). Default: nothing was held back."""
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self.deliver(recipient_id, [text])

@@ -9,6 +9,7 @@ segments). Twilio's errors get their meaning in one place, ``send_error``.
     client = TwilioClient.from_settings(settings)
     await client.send_texts("+447700900123", ["A long reply..."])
     sid = await client.send("+447700900123", "One message")            # raises SendError
+    pages(["A long recap...", "...", "A question?"], more="Reply OK for more.")  # turns of <= 4 segments
     verify_signature(auth_token, url, params, signature)
     [inbound] = parse_webhook(body, content_type)
 
@@ -34,10 +35,39 @@ log = logging.getLogger(__name__)
 
 PART_UNITS = 306  # two GSM-7 segments per message part
 PART_ATTEMPTS = 4
+TURN_SEGMENTS = 4  # one reply turn is at most 4 segments; the rest waits for "OK"
 OPTED_OUT = 21610  # Twilio: the number replied STOP to our sender; nothing can be sent
 PHONE_RE = re.compile(r"^\+?[0-9]{6,16}$")
 SID_RE = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _segments(parts: Sequence[str]) -> int:
+    return sum(segment_count(p) for p in parts)
+
+
+def _ending(page: List[str], more: str) -> List[str]:
+    return page[:-1] + [f"{page[-1]}\n{more}"]
+
+
+def pages(texts: Sequence[str], more: str, limit: int = TURN_SEGMENTS) -> List[List[str]]:
+    """One reply turn as pages of at most ``limit`` segments, in order, split between the
+    message parts he would get anyway (sentence boundaries). Every page but the last ends
+    with ``more`` ("Reply OK for more."), so the question, which comes last, is never cut.
+    A turn that fits is one page, unchanged apart from the splitting."""
+    parts = [part for text in texts for part in split_for_sms(text, PART_UNITS)]
+    if _segments(parts) <= limit:
+        return [parts] if parts else []
+    out: List[List[str]] = []
+    page: List[str] = []
+    for part in parts:
+        if page and _segments(_ending(page + [part], more)) > limit:
+            out.append(_ending(page, more))
+            page = []
+        page.append(part)
+    if page:
+        out.append(page)
+    return out
 
 
 def send_error(exc: Exception) -> SendError:

@@ -49,6 +49,9 @@ DUNNO = {
 }
 SKIP = {"skip", "pass", "skip it", "next", "next question", "skip this", "skip that", "move on",
         "rather not say", "id rather not say", "i'd rather not say", "no comment", "skp", "skipp"}
+# After "Reply OK for more." (SMS): these ask for the rest of the reply.
+MORE = {"more", "ok more", "more please", "more pls", "go on", "go on then", "carry on", "continue", "next", "ready",
+        "ok go on", "ok then", "send it", "send more", "and", "then what", "what else", "keep going", "cont"}
 REPEAT = {"repeat", "again", "say again", "say that again", "what", "what?", "huh", "come again", "wot", "wat", "wha",
           "pardon", "sorry?", "eh", "eh?", "repeat that", "what was the question", "rpt"}
 
@@ -150,6 +153,14 @@ def parse_number(text: str, lo: int, hi: int) -> NumberAnswer:
     if not lo <= value <= hi:
         return NumberAnswer(None, "range")
     return NumberAnswer(value)
+
+
+def wants_more(text: str) -> bool:
+    """'ok', 'more', 'go on', a thumbs up: the rest of a reply that was cut for SMS."""
+    n = _plain(text or "")
+    if not n:
+        return (text or "").strip() in {"\U0001F44D", "\U0001F44C"}  # thumbs up, OK hand
+    return n in MORE or n in YES
 
 
 def parse_yes_no(text: str, intent: Optional[str] = None) -> Optional[bool]:

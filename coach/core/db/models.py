@@ -174,6 +174,9 @@ class ConversationState(Base):
     __tablename__ = "conversation_state"
     participant_id = Column(String(16), ForeignKey("participants.id"), primary_key=True)
     stack = Column(JSON, nullable=False, default=list)
+    # SMS: the rest of a reply turn that was longer than 4 segments, page by page, sent
+    # when he replies OK ("Reply OK for more."); dropped when he writes anything else.
+    held = Column(JSON(none_as_null=True), nullable=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
 
 

@@ -96,6 +96,7 @@ MESSAGE_PLACEHOLDERS: Mapping[str, Tuple[str, ...]] = {
     "started": (),
     "still_stopped": (),
     "sms_help": (),
+    "sms_more": (),
     "non_text": (),
     "edited": (),
     # reminders

@@ -353,3 +353,22 @@ def test_send_error_mapping(exc, kind, blocked):
     err = send_error(exc)
     assert (err.kind, err.blocked) == (kind, blocked)
     assert str(err)
+
+
+def test_pages_keep_a_turn_to_4_segments_and_the_question_last():
+    from coach.core.text.sms import segment_count
+    from coach.messaging.sms import pages
+
+    recap = ("This week is about warning signs. These are the early signals that you are getting wound up, "
+             "before you say or do something harmful. The sooner you notice them, the more choice you have.")
+    question = "Quick question. Why is it useful to know your warning signs? Reply A, B or C."
+    got = pages([recap] * 4 + [question], "Reply OK for more.")
+    assert len(got) >= 2
+    for page in got:
+        assert sum(segment_count(p) for p in page) <= 4
+    assert all(page[-1].endswith("\nReply OK for more.") for page in got[:-1])
+    assert got[-1][-1] == question
+    joined = " ".join(p.replace("\nReply OK for more.", "") for page in got for p in page)
+    assert joined.split() == " ".join([recap] * 4 + [question]).split()  # nothing lost, in order
+    assert pages(["Thanks.", question], "Reply OK for more.") == [["Thanks.", question]]
+    assert pages([], "Reply OK for more.") == []

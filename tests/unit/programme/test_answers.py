@@ -291,3 +291,12 @@ def test_is_dunno_intent_hint_up_to_five_words():
 @pytest.mark.parametrize("text", ["pretty bad tbh", "not great", "alright i suppose", "pretty good"])
 def test_a_rating_in_words_is_asked_for_as_a_number(text):
     assert parse_number(text, 0, 10) == NumberAnswer(None, "words")
+
+
+def test_wants_more_after_a_cut_reply():
+    from coach.programme.answers import wants_more
+
+    for text in ("ok", "OK", "k", "more", "go on", "yeah", "ok mate", "next", "\U0001F44D"):
+        assert wants_more(text), text
+    for text in ("6", "tools", "stop", "what", "no", "", "i want to talk to someone"):
+        assert not wants_more(text), text

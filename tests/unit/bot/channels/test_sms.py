@@ -13,6 +13,7 @@ import dataclasses
 import pytest
 
 from bot.channels.sms import SmsInput
+from coach.core.text.sms import segment_count
 from coach.messaging.sms import EMPTY_TWIML
 from escalation.risk import NOTHING
 from tests.conftest import content
@@ -80,11 +81,56 @@ def test_a_signed_text_is_answered_with_empty_twiml_and_reaches_rasa_as_his_part
     assert (row.status, row.text, row.participant_id) == ("done", None, pid)
 
 
-def test_a_long_reply_goes_back_in_parts(rt, pid, tw):
-    reply = " ".join(f"This is sentence {i} of a long answer." for i in range(30))
-    say(rt, sms("hi"), rasa=FakeRasa(reply))
+LONG = " ".join(f"This is sentence {i} of a long answer." for i in range(30))  # about 8 segments
+
+
+def turn_segments(bodies) -> int:
+    return sum(segment_count(b) for b in bodies)
+
+
+def test_a_long_reply_comes_4_segments_at_a_time_and_ok_sends_the_rest(rt, pid, tw):
+    more = messages()["sms_more"]
+    rasa = say(rt, sms("hi"), rasa=FakeRasa(LONG))
+    first = tw.sent_bodies(PHONE)
+    assert turn_segments(first) <= 4 and first[-1].endswith(more)
+    got, turns = list(first), 1
+    for _ in range(10):  # bounded: the reply is about 8 segments
+        if not got[-1].endswith(more):
+            break
+        before = len(tw.sent_bodies(PHONE))
+        say(rt, sms("ok"), rasa=rasa)
+        page = tw.sent_bodies(PHONE)[before:]
+        assert page and turn_segments(page) <= 4
+        got += page
+        turns += 1
+    assert turns >= 2
+    text = " ".join(b.replace(more, "").strip() for b in got)
+    assert " ".join(text.split()) == LONG  # nothing lost, in order
+    assert [m.text for m in rasa.messages] == ["hi"]  # the OKs were answered from what was held
+    assert all(row.status == "done" for row in inbox("sms"))
+
+
+def test_anything_but_ok_after_a_cut_goes_to_the_coach_and_drops_the_rest(rt, pid, tw):
+    rasa = say(rt, sms("hi"), rasa=FakeRasa(LONG))
+    rasa.reply = "Back to your session: 0 to 10?"
+    say(rt, sms("tools"), rasa=rasa)
+    assert [m.text for m in rasa.messages] == ["hi", "tools"]
+    assert tw.sent_bodies(PHONE)[-1] == "Back to your session: 0 to 10?"
+    say(rt, sms("ok"), rasa=rasa)  # nothing is held any more: an ordinary answer
+    assert [m.text for m in rasa.messages] == ["hi", "tools", "ok"]
+
+
+def test_a_reply_that_fits_is_sent_whole_with_no_more_prompt(rt, pid, tw):
+    say(rt, sms("hi"), rasa=FakeRasa("Thanks. How strong have your cravings been? 0 to 10."))
+    assert tw.sent_bodies(PHONE) == ["Thanks. How strong have your cravings been? 0 to 10."]
+
+
+def test_a_crisis_reply_is_never_cut(rt, pid, tw):
+    crisis = " ".join(f"Crisis line {i}: call 999 or Samaritans on 116 123." for i in range(20))
+    say(rt, sms("i am going to kill myself tonight"), rasa=FakeRasa(crisis))
     bodies = tw.sent_bodies(PHONE)
-    assert len(bodies) > 1 and " ".join(bodies) == reply
+    assert " ".join(bodies) == crisis and turn_segments(bodies) > 4
+    assert not any(b.endswith(messages()["sms_more"]) for b in bodies)
 
 
 def test_a_redelivered_message_is_dropped(rt, pid, tw):
