@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.common import latest_text
 from bot.runtime import runtime
-from coach.core.db.models import Participant
+from coach.core.db.models import Participant, Preferences
 from coach.core.text.render import render
 from coach.programme import calendar as cal
 from coach.programme.preferences import (
@@ -35,7 +35,14 @@ def _set(pid: str, text: str) -> str:
     with runtime().db.session() as s:
         if s.get(Participant, pid) is None:
             return messages["not_enrolled"]
-        prefs = apply_change(s, pid, change, cal.uk_today())
+        current = s.get(Preferences, pid)
+        day = current.nudge_weekday if current is not None and current.nudge_weekday is not None else None
+        if day is None:  # by default his reminder comes on the day his session opens
+            day = s.get(Participant, pid).start_date.weekday()
+        prefs = apply_change(s, pid, change, cal.uk_today(), weekend_day=day)
+        if change.weekdays_only:
+            now = prefs.nudge_weekday if prefs.nudge_weekday is not None else day
+            return render(messages["reminders_weekdays"], {"day": DAY_NAMES[now]})
         if change.resume:
             return messages["reminders_resumed"]
         if change.pause_days:

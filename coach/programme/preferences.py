@@ -6,7 +6,10 @@ Pure parsing plus the database write. Understood:
   "make it 19:30", "mondays";
 - quiet hours: "don't text me after 10pm", "not before 9am", "quiet hours 10pm to 8am",
   "no messages between 22:00 and 07:30";
-- a pause: "no reminders this week", "pause reminders for 2 weeks", "reminders back on".
+- a pause: "no reminders this week", "pause reminders for 2 weeks", "reminders back on";
+- parts of the day: "sunday mornings" (10am), "after work" (6pm), "afternoons" (2pm),
+  "evenings" (7pm), "lunchtime" (12.30pm); "at night" makes a bare hour pm;
+- weekdays only: "dont message me at weekends" (a weekend reminder day moves to Monday).
 
     change = parse_preference("remind me tuesdays at 7pm")   # Change(weekday=1, time="19:00")
     apply_change(session, pid, change, today)
@@ -31,6 +34,13 @@ WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven"
          "ten": 10, "eleven": 11, "twelve": 12}
 MAX_PAUSE_WEEKS = 4
 
+# Parts of the day, as a reminder time (UK local).
+PARTS_OF_DAY = ((r"after work|after i finish|when i finish work|after my shift", "18:00"),
+                (r"mornings?|first thing", "10:00"), (r"lunch ?times?|lunch|dinner ?time", "12:30"),
+                (r"afternoons?", "14:00"), (r"evenings?|tea ?time|after tea", "19:00"))
+WEEKENDS = re.compile(r"\b(?:not|no|dont|do not|never|nothing)\b[^.]*?\b(?:at|on|over|during)?\s*(?:the\s+)?"
+                      r"weekends?\b|\bweekdays? only\b|\bonly (?:on )?weekdays\b")
+
 _TIME = (r"(?:(?P<half>half\s+)?(?P<h>\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
          r"(?:[:.](?P<m>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)?|(?P<noon>noon|midday))")
 
@@ -43,13 +53,14 @@ class Change:
     quiet_end: Optional[str] = None
     pause_days: Optional[int] = None
     resume: bool = False
+    weekdays_only: bool = False
 
     @property
     def empty(self) -> bool:
         return self == Change()
 
 
-def _time(m: re.Match, evening_default: bool = True) -> Optional[str]:
+def _time(m: re.Match, evening_default: bool = True, pm_up_to: int = 8) -> Optional[str]:
     if m.group("noon"):
         return "12:00"
     raw = m.group("h")
@@ -64,7 +75,7 @@ def _time(m: re.Match, evening_default: bool = True) -> Optional[str]:
         h += 12
     elif ampm == "am" and h == 12:
         h = 0
-    elif not ampm and h <= 12 and evening_default and 1 <= h <= 8:
+    elif not ampm and h <= 12 and evening_default and 1 <= h <= pm_up_to:
         h += 12  # "at 7" means 7pm for a reminder: nobody wants a 7am nudge by default
     return f"{h:02d}:{minutes:02d}"
 
@@ -95,10 +106,10 @@ def parse_preference(text: str) -> Change:
             start, end = _time(first[0]), _time(first[1], evening_default=False)
             if start and end:
                 return Change(quiet_start=start, quiet_end=end)
-    after = re.search(r"\b(?:dont|do not|no)\s+(?:text|message|remind|contact)?\w*\s*(?:me\s+)?"
-                      rf"(?:messages\s+|texts\s+)?after\s+{_TIME}", t)
+    after = re.search(r"\b(?:dont|do not|no|not)\s+(?:text|message|remind|contact)?\w*\s*(?:me\s+)?"
+                      rf"(?:messages\s+|texts\s+|anything\s+)?after\s+{_TIME}", t)
     if after:
-        start = _time(after)
+        start = _time(after, pm_up_to=11)  # "not after 9": 9pm
         if start:
             return Change(quiet_start=start)
     before = re.search(rf"\b(?:not|dont|do not|no)\b[^.]*?\bbefore\s+{_TIME}", t)
@@ -106,6 +117,8 @@ def parse_preference(text: str) -> Change:
         end = _time(before, evening_default=False)
         if end:
             return Change(quiet_end=end)
+    if WEEKENDS.search(t):
+        return Change(weekdays_only=True)
     weekday = None
     for word in re.findall(r"[a-z]+", t):
         base = word[:-1] if word.endswith("s") and word[:-1] in DAYS else word
@@ -117,6 +130,10 @@ def parse_preference(text: str) -> Change:
              or re.search(r"\b(at|for|by|around|about|make it)\s*$", t[:m.start()])]
     if found:
         clock = _time(found[0])
+        if clock and re.search(r"\b(at night|tonight|in the evening)\b", t) and int(clock[:2]) < 12:
+            clock = f"{int(clock[:2]) + 12:02d}{clock[2:]}"
+    if clock is None:
+        clock = next((at for words, at in PARTS_OF_DAY if re.search(rf"\b(?:{words})", t)), None)
     if weekday is None and clock is None:
         return Change()
     return Change(weekday=weekday, time=clock)
@@ -139,7 +156,8 @@ def say_time(hhmm: str) -> str:
     return f"{h12}{suffix}" if m == 0 else f"{h12}.{m:02d}{suffix}"
 
 
-def apply_change(s: Session, pid: str, change: Change, today: date) -> Preferences:
+def apply_change(s: Session, pid: str, change: Change, today: date, weekend_day: Optional[int] = None) -> Preferences:
+    """Save ``change``. ``weekend_day``: the day his reminders come now (for "not at weekends")."""
     prefs = s.get(Preferences, pid)
     if prefs is None:
         prefs = Preferences(participant_id=pid)
@@ -156,6 +174,8 @@ def apply_change(s: Session, pid: str, change: Change, today: date) -> Preferenc
         prefs.quiet_start = change.quiet_start
     if change.quiet_end:
         prefs.quiet_end = change.quiet_end
+    if change.weekdays_only and weekend_day is not None and weekend_day >= 5:
+        prefs.nudge_weekday = 0  # Monday
     prefs.updated_at = utcnow()
     s.flush()
     return prefs

@@ -32,12 +32,23 @@ from tests.conftest import db_session
     ("pause reminders for 2 weeks", Change(pause_days=14)),
     ("no reminders for 10 weeks", Change(pause_days=28)),  # at most 4 weeks
     ("reminders back on", Change(resume=True)),
+    ("no texts this week mate", Change(pause_days=7)),
+    ("can u text me sunday mornings instead", Change(weekday=6, time="10:00")),
+    ("text me after work on fridays", Change(weekday=4, time="18:00")),
+    ("evenings are best", Change(time="19:00")),
+    ("lunchtime wednesdays", Change(weekday=2, time="12:30")),
+    ("remind me at 9 at night", Change(time="21:00")),
+    ("not after 9 at night", Change(quiet_start="21:00")),
+    ("dont message me at weekends", Change(weekdays_only=True)),
+    ("nothing on the weekend please", Change(weekdays_only=True)),
+    ("weekdays only", Change(weekdays_only=True)),
 ])
 def test_parses(text, change):
     assert parse_preference(text) == change
 
 
-@pytest.mark.parametrize("text", ["hello", "i had 7 days off the drink", "6", "my mood is 4 out of 10", ""])
+@pytest.mark.parametrize("text", ["hello", "i had 7 days off the drink", "6", "my mood is 4 out of 10", "",
+                                  "i work nights", "i am ok", "had a good weekend"])
 def test_leaves_other_messages_alone(text):
     assert parse_preference(text).empty
 
@@ -71,3 +82,14 @@ def test_a_reminder_inside_his_quiet_hours_is_told_back_to_him(app):
     assert said.startswith("OK. I'll send your reminders on Mondays at 8am.")
     assert "That's in your quiet hours (9pm to 10am), so it will come at 10am." in said
     assert run(pid, "remind me mondays at 11am") == "OK. I'll send your reminders on Mondays at 11am."
+
+
+def test_no_reminders_at_weekends_moves_a_weekend_day_to_monday(app):
+    with db_session() as s:
+        pid = enrol(s, site="north", start=date(2026, 1, 3)).id  # a Saturday: his sessions open on Saturdays
+    assert run(pid, "dont message me at weekends").startswith("OK, nothing at weekends. Your reminders will come "
+                                                               "on Mondays.")
+    with db_session() as s:
+        assert s.get(Preferences, pid).nudge_weekday == 0
+    run(pid, "remind me thursdays at 7pm")
+    assert "on Thursdays" in run(pid, "no texts at the weekend")  # already a weekday: nothing moves
