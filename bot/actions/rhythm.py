@@ -40,9 +40,11 @@ def _set(pid: str, text: str) -> str:
         if day is None:  # by default his reminder comes on the day his session opens
             day = s.get(Participant, pid).start_date.weekday()
         prefs = apply_change(s, pid, change, cal.uk_today(), weekend_day=day)
-        if change.weekdays_only:
+        if change.avoid:
             now = prefs.nudge_weekday if prefs.nudge_weekday is not None else day
-            return render(messages["reminders_weekdays"], {"day": DAY_NAMES[now]})
+            days = "at weekends" if change.avoid == (5, 6) else "on " + " or ".join(
+                f"{DAY_NAMES[d]}s" for d in change.avoid)
+            return render(messages["reminders_avoid"], {"days": days, "day": DAY_NAMES[now]})
         if change.resume:
             return messages["reminders_resumed"]
         if change.pause_days:

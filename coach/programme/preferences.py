@@ -9,7 +9,8 @@ Pure parsing plus the database write. Understood:
 - a pause: "no reminders this week", "pause reminders for 2 weeks", "reminders back on";
 - parts of the day: "sunday mornings" (10am), "after work" (6pm), "afternoons" (2pm),
   "evenings" (7pm), "lunchtime" (12.30pm); "at night" makes a bare hour pm;
-- weekdays only: "dont message me at weekends" (a weekend reminder day moves to Monday).
+- days to avoid: "dont message me at weekends", "no texts on sundays" (a reminder day he
+  rules out moves to Monday, or Tuesday if Monday is the one).
 
     change = parse_preference("remind me tuesdays at 7pm")   # Change(weekday=1, time="19:00")
     apply_change(session, pid, change, today)
@@ -20,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Optional
+from typing import Optional, Tuple
 
 from sqlalchemy.orm import Session
 
@@ -37,7 +38,7 @@ MAX_PAUSE_WEEKS = 4
 # Parts of the day, as a reminder time (UK local).
 PARTS_OF_DAY = ((r"after work|after i finish|when i finish work|after my shift", "18:00"),
                 (r"mornings?|first thing", "10:00"), (r"lunch ?times?|lunch|dinner ?time", "12:30"),
-                (r"afternoons?", "14:00"), (r"evenings?|tea ?time|after tea", "19:00"))
+                (r"afternoons?", "14:00"), (r"evenings?|tea ?time|after tea|(?<=day )nights?", "19:00"))
 WEEKENDS = re.compile(r"\b(?:not|no|dont|do not|never|nothing)\b[^.]*?\b(?:at|on|over|during)?\s*(?:the\s+)?"
                       r"weekends?\b|\bweekdays? only\b|\bonly (?:on )?weekdays\b")
 
@@ -53,7 +54,7 @@ class Change:
     quiet_end: Optional[str] = None
     pause_days: Optional[int] = None
     resume: bool = False
-    weekdays_only: bool = False
+    avoid: Tuple[int, ...] = ()  # days he doesn't want reminders on: (5, 6) for "not at weekends"
 
     @property
     def empty(self) -> bool:
@@ -87,7 +88,7 @@ def _times(text: str):
 def parse_preference(text: str) -> Change:
     t = " " + re.sub(r"\s+", " ", (text or "").lower().replace("'", "").replace("’", "")) + " "
     if re.search(r"\b(reminders?|texts|messages|nudges)\s+(back on|on again|again)\b"
-                 r"|\b(start|turn on|resume)\s+(the\s+)?reminders?\b", t):
+                 r"|\b(start|turn on|resume)\s+(the\s+)?reminders?\b|\b(start )?remind(ing)? me again\b", t):
         return Change(resume=True)
     pause = re.search(r"\b(no|pause|stop|skip|hold)\b[^.]*?\b(reminders?|nudges|texts|messages)\b[^.]*?"
                       r"\b(this week|for a week|a week|for (\d+|one|two|three|four) (weeks?|days?))\b", t)
@@ -99,6 +100,13 @@ def parse_preference(text: str) -> Change:
         else:
             days = 7
         return Change(pause_days=max(1, min(days, MAX_PAUSE_WEEKS * 7)))
+    pause = re.search(r"\b(?:pause|hold|mute|stop|skip|no)\b[^.]*?\b(?:reminders?|nudges|texts|messages)\b[^.]*?"
+                      r"\b(?:(?:til|till|until) next week|while i(?:m| am) away|on holiday"
+                      r"|for a (?:few|couple of) days)"
+                      r"|\b(?:pause|hold|mute)\s+(?:my\s+|the\s+|all\s+)?(?:reminders?|nudges|texts|messages)\b", t)
+    if pause:
+        days = 3 if "few days" in pause.group() else 2 if "couple of days" in pause.group() else 7
+        return Change(pause_days=days)
     between = re.search(rf"\b(?:between|from|quiet hours?)\s+{_TIME}\s*(?:and|to|till|until|-)\s*(?P<rest>.*)", t)
     if between and re.search(r"\b(quiet|no (texts|messages|reminders)|dont (text|message))\b", t):
         first = _times(t[between.start():])
@@ -106,7 +114,7 @@ def parse_preference(text: str) -> Change:
             start, end = _time(first[0]), _time(first[1], evening_default=False)
             if start and end:
                 return Change(quiet_start=start, quiet_end=end)
-    after = re.search(r"\b(?:dont|do not|no|not)\s+(?:text|message|remind|contact)?\w*\s*(?:me\s+)?"
+    after = re.search(r"\b(?:dont|do not|no|not|quiet)\s+(?:text|message|remind|contact)?\w*\s*(?:me\s+)?"
                       rf"(?:messages\s+|texts\s+|anything\s+)?after\s+{_TIME}", t)
     if after:
         start = _time(after, pm_up_to=11)  # "not after 9": 9pm
@@ -118,25 +126,44 @@ def parse_preference(text: str) -> Change:
         if end:
             return Change(quiet_end=end)
     if WEEKENDS.search(t):
-        return Change(weekdays_only=True)
+        return Change(avoid=(5, 6))
     weekday = None
-    for word in re.findall(r"[a-z]+", t):
+    for m in re.finditer(r"[a-z]+", t):
+        word = m.group()
         base = word[:-1] if word.endswith("s") and word[:-1] in DAYS else word
         if base in DAYS:
+            if re.search(r"\b(?:no|not|dont|do not|never|nothing)\b[^.,]*$", t[:m.start()]):
+                return Change(avoid=(DAYS[base],))  # "dont text me on sundays"
             weekday = DAYS[base]
             break
     clock = None
     found = [m for m in _times(t) if m.group("ampm") or m.group("m") or m.group("half") or m.group("noon")
-             or re.search(r"\b(at|for|by|around|about|make it)\s*$", t[:m.start()])]
+             or re.search(r"\b(at|for|by|around|about|make it|after|to)\s*$", t[:m.start()])]
     if found:
-        clock = _time(found[0])
+        morning = re.search(r"\b(in the morning|of a morning|a morning)\b", t[found[0].end():])
+        clock = _time(found[0], evening_default=not morning)
         if clock and re.search(r"\b(at night|tonight|in the evening)\b", t) and int(clock[:2]) < 12:
             clock = f"{int(clock[:2]) + 12:02d}{clock[2:]}"
     if clock is None:
-        clock = next((at for words, at in PARTS_OF_DAY if re.search(rf"\b(?:{words})", t)), None)
+        clock = _part_of_day(t)
     if weekday is None and clock is None:
         return Change()
     return Change(weekday=weekday, time=clock)
+
+
+def _part_of_day(t: str) -> Optional[str]:
+    """The part of the day he asks for, skipping any he rules out ("no texts in the morning",
+    "mornings are no good, remind me in the evening")."""
+    found = []
+    for words, at in PARTS_OF_DAY:
+        for m in re.finditer(rf"\b(?:{words})", t):
+            clause_start = max(t.rfind(",", 0, m.start()), t.rfind(".", 0, m.start()), t.rfind(" but ", 0, m.start()))
+            before, after = t[clause_start + 1:m.start()], t[m.end():m.end() + 20]
+            if re.search(r"\b(?:no|not|dont|never|nothing|cant|can not)\b", before) or re.search(
+                    r"^\s*(?:are|is|'?s)?\s*(?:no good|not good|bad|rubbish|no use|dont work|not great)", after):
+                continue
+            found.append((m.start(), at))
+    return min(found)[1] if found else None
 
 
 def describe(change: Change) -> str:
@@ -157,7 +184,7 @@ def say_time(hhmm: str) -> str:
 
 
 def apply_change(s: Session, pid: str, change: Change, today: date, weekend_day: Optional[int] = None) -> Preferences:
-    """Save ``change``. ``weekend_day``: the day his reminders come now (for "not at weekends")."""
+    """Save ``change``. ``weekend_day``: the day his reminders come now (for "not on Sundays")."""
     prefs = s.get(Preferences, pid)
     if prefs is None:
         prefs = Preferences(participant_id=pid)
@@ -174,8 +201,8 @@ def apply_change(s: Session, pid: str, change: Change, today: date, weekend_day:
         prefs.quiet_start = change.quiet_start
     if change.quiet_end:
         prefs.quiet_end = change.quiet_end
-    if change.weekdays_only and weekend_day is not None and weekend_day >= 5:
-        prefs.nudge_weekday = 0  # Monday
+    if change.avoid and weekend_day is not None and weekend_day in change.avoid:
+        prefs.nudge_weekday = next(d for d in range(7) if d not in change.avoid)  # Monday, or Tuesday
     prefs.updated_at = utcnow()
     s.flush()
     return prefs

@@ -13,6 +13,11 @@ Each ``*.yml`` file there has the layout the labelled test sets use::
     examples, problems = read_examples(content_dir)     # problems: "file:line: what, how to fix"
     data_fingerprint(content_dir)                        # changes when any file changes
 
+The coach's own everyday language is read too: every phrase of content/language/ (the
+dialogue's intents, "bye", "dunno", "what happens to my data"...) except the two risk
+intents is a message that must not escalate (group ``language_<intent>``). Round 12's
+goodbye notes had taught the model that "bye" on its own was a suicide risk.
+
 Reading is strict: an unknown category or severity, an empty text, or the same text
 labelled both ways is a problem with its file and line, never silently dropped.
 """
@@ -28,6 +33,8 @@ from typing import Dict, List, Optional, Tuple
 from coach.core.risk import CATEGORIES, SEVERITIES
 
 FOLDER = Path("safety") / "model"
+LANGUAGE = Path("language")
+RISK_INTENTS = ("risk_disclosure", "risk_check")  # the only language intents that may escalate
 TOP_KEYS = ("escalate", "no_escalate")
 GROUP_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 MIN_PER_CATEGORY = 30  # the model can't learn a category from fewer
@@ -52,9 +59,13 @@ def model_files(content_dir: Path) -> List[Path]:
     return sorted((Path(content_dir) / FOLDER).glob("*.yml"))
 
 
+def language_files(content_dir: Path) -> List[Path]:
+    return sorted(p for p in (Path(content_dir) / LANGUAGE).glob("*.yml") if p.stem not in RISK_INTENTS)
+
+
 def data_fingerprint(content_dir: Path) -> str:
     h = hashlib.sha256()
-    for path in model_files(content_dir):
+    for path in model_files(content_dir) + language_files(content_dir):
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
@@ -127,6 +138,23 @@ def _read_group(top: str, group, items, groups, shown: str, problems: List[str])
     return out
 
 
+def _read_language(path: Path, shown: str, problems: List[str]) -> List[Example]:
+    """One content/language/ file's phrases, as messages that must not escalate."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+    except (YAMLError, UnicodeDecodeError):
+        return []  # `coach content check` reports a broken language file
+    items = data.get("examples") if isinstance(data, dict) else None
+    if not isinstance(items, list) or data.get("intent") in RISK_INTENTS:
+        return []
+    group = "language_" + re.sub(r"[^a-z0-9_]", "_", str(data.get("intent") or path.stem).lower())
+    return [Example(str(item).strip(), None, None, group, shown, _line(items, i, 1))
+            for i, item in enumerate(items) if isinstance(item, str) and item.strip()]
+
+
 def read_examples(content_dir: Path, display=None) -> Tuple[List[Example], List[str]]:
     """Every labelled message in content/safety/model/, and every problem found."""
     problems: List[str] = []
@@ -137,6 +165,8 @@ def read_examples(content_dir: Path, display=None) -> Tuple[List[Example], List[
     for path in files:
         shown = display(path) if display else str(path)
         examples += _read_file(path, shown, problems)
+    for path in language_files(content_dir):
+        examples += _read_language(path, display(path) if display else str(path), problems)
     seen: Dict[str, Example] = {}
     unique: List[Example] = []
     for ex in examples:

@@ -104,7 +104,7 @@ MESSAGE_PLACEHOLDERS: Mapping[str, Tuple[str, ...]] = {
     "reminder_unclear": (),
     "reminders_paused": ("date",),
     "reminders_resumed": (),
-    "reminders_weekdays": ("day",),
+    "reminders_avoid": ("days", "day"),
     "reminder_in_quiet_hours": ("start", "end"),
     "quiet_hours_set": ("start", "end"),
 }

@@ -39,16 +39,26 @@ from tests.conftest import db_session
     ("lunchtime wednesdays", Change(weekday=2, time="12:30")),
     ("remind me at 9 at night", Change(time="21:00")),
     ("not after 9 at night", Change(quiet_start="21:00")),
-    ("dont message me at weekends", Change(weekdays_only=True)),
-    ("nothing on the weekend please", Change(weekdays_only=True)),
-    ("weekdays only", Change(weekdays_only=True)),
+    ("dont message me at weekends", Change(avoid=(5, 6))),
+    ("nothing on the weekend please", Change(avoid=(5, 6))),
+    ("weekdays only", Change(avoid=(5, 6))),
+    ("mornings are no good, remind me in the evening", Change(time="19:00")),
+    ("dont text me on sundays", Change(avoid=(6,))),
+    ("remind me at 7 in the morning", Change(time="07:00")),
+    ("remind me after 6", Change(time="18:00")),
+    ("quiet after 10pm", Change(quiet_start="22:00")),
+    ("pause my reminders", Change(pause_days=7)),
+    ("no reminders for a few days", Change(pause_days=3)),
+    ("you can start reminding me again", Change(resume=True)),
+    ("remind me sunday night", Change(weekday=6, time="19:00")),
+    ("move my reminder to 7", Change(time="19:00")),
 ])
 def test_parses(text, change):
     assert parse_preference(text) == change
 
 
 @pytest.mark.parametrize("text", ["hello", "i had 7 days off the drink", "6", "my mood is 4 out of 10", "",
-                                  "i work nights", "i am ok", "had a good weekend"])
+                                  "i work nights", "i am ok", "had a good weekend", "no texts in the morning"])
 def test_leaves_other_messages_alone(text):
     assert parse_preference(text).empty
 
@@ -93,3 +103,10 @@ def test_no_reminders_at_weekends_moves_a_weekend_day_to_monday(app):
         assert s.get(Preferences, pid).nudge_weekday == 0
     run(pid, "remind me thursdays at 7pm")
     assert "on Thursdays" in run(pid, "no texts at the weekend")  # already a weekday: nothing moves
+
+
+def test_a_day_he_rules_out_moves_his_reminders(app):
+    with db_session() as s:
+        pid = enrol(s, site="north", start=date(2026, 1, 4)).id  # a Sunday
+    assert run(pid, "dont text me on sundays").startswith("OK, nothing on Sundays. Your reminders will come on "
+                                                           "Mondays.")
