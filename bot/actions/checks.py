@@ -22,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy import select
 
-from bot.actions.common import latest_intent
+from bot.actions.common import latest_intent, latest_text, run_engine
 from bot.runtime import runtime
 from coach.core.db.models import Alert, Participant, RiskCheck, utcnow
 from coach.programme.answers import parse_yes_no
@@ -131,7 +131,8 @@ def _recent(pid: str) -> Optional[str]:
 
 
 class ActionRetract(Action):
-    """'Only joking', 'you misunderstood': a caring answer. It cancels nothing."""
+    """'Only joking', 'you misunderstood': a caring answer. It cancels nothing. With no alert
+    or check to take back, mid-session it is an answer to his question."""
 
     def name(self) -> Text:
         return "action_retract"
@@ -139,7 +140,12 @@ class ActionRetract(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         recent = await asyncio.to_thread(_recent, tracker.sender_id)
         content = runtime().content()
-        if recent is None:
+        if recent is None and tracker.active_loop_name == "flow_form":
+            # Nothing to take back, mid-session: it is his answer ("sumfin like that" as a goal
+            # is asked again with examples, not told "I didn't follow that").
+            text = latest_text(tracker)
+            await run_engine(tracker, dispatcher, lambda coach, pid: coach.answer(pid, text))
+        elif recent is None:
             dispatcher.utter_message(text=content.messages["fallback"])
         else:
             dispatcher.utter_message(text=content.extra["safety_replies"][f"retract_{recent}"])

@@ -46,6 +46,9 @@ DUNNO = {
     "dunno", "idk", "not sure", "no idea", "unsure", "dont know", "don't know", "i dont know",
     "i don't know", "dno", "dunno mate", "couldnt say", "couldn't say", "hard to say", "no clue",
     "maybe", "not a clue", "dont no", "dnt know", "idek", "i dunno",
+    "dinnae ken", "i dinnae ken", "dinna ken", "i dinna ken", "divvent knaa", "i divvent knaa", "dont kno",
+    "i dont kno", "havent a clue", "haven't a clue", "i havent a clue", "search me", "no idea mate", "unsure tbh",
+    "not sure tbh", "god knows", "who knows", "couldnt tell you", "couldn't tell you", "i really dont know",
 }
 SKIP = {"skip", "pass", "skip it", "next", "next question", "skip this", "skip that", "move on",
         "rather not say", "id rather not say", "i'd rather not say", "no comment", "skp", "skipp"}

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 
 from bot.actions.checks import ActionCheckDone, ActionRetract, ActionRiskCheck, ValidateCheckForm
-from bot.actions.session import ActionBegin
+from bot.actions.session import ActionBegin, AskFlowAnswer
 from coach.core.db.models import Alert, RiskCheck, utcnow
 from escalation.checks import record_check
 from escalation.risk import RiskDecision
@@ -113,3 +113,13 @@ def test_only_joking_after_an_alert_or_a_check_gets_a_caring_answer_and_cancels_
                     created_at=utcnow() - timedelta(minutes=5), last_round=0, last_round_at=utcnow()))
     d, _ = run(ActionRetract(), tracker(pid, "you misunderstood", "retract"))
     assert texts(d) == [replies()["retract_alert"]] and alerts(pid) == 1
+
+
+def test_with_nothing_to_take_back_mid_session_it_is_his_answer(app):
+    pid = make_participant(week=1)
+    run(ActionBegin(), tracker(pid, "hi", "greet"))
+    run(AskFlowAnswer(), tracker(pid, "hi", "greet", active_loop="flow_form"))  # the mood question
+    d, _ = run(ActionRetract(), tracker(pid, "not like that", "retract", active_loop="flow_form"))
+    assert texts(d) and texts(d) != [content().messages["fallback"]]  # the mood question's re-ask
+    assert "number from 0 to 10" in texts(d)[0]
+    assert alerts(pid) == 0
