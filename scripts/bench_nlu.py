@@ -34,10 +34,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--folds", type=int, default=3)
     ap.add_argument("--keep", help="keep rasa's reports (errors.json, intent_report.json) in this folder")
+    ap.add_argument("--config", default="config.yml", help="a pipeline to try instead of bot/config.yml")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.keep or tmp)
-        cmd = [bin_path("rasa"), "test", "nlu", "--nlu", "data/nlu", "--config", "config.yml",
+        cmd = [bin_path("rasa"), "test", "nlu", "--nlu", "data/nlu", "--config", str(Path(args.config).resolve()) if args.config != "config.yml" else "config.yml",
                "--cross-validation", "--folds", str(args.folds), "--out", str(out.resolve())]
         subprocess.run(cmd, cwd=ROOT / "bot", check=True, stdout=subprocess.DEVNULL)
         report = json.loads((out / "intent_report.json").read_text())
