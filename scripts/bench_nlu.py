@@ -38,7 +38,8 @@ def main() -> int:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.keep or tmp)
-        cmd = [bin_path("rasa"), "test", "nlu", "--nlu", "data/nlu", "--config", str(Path(args.config).resolve()) if args.config != "config.yml" else "config.yml",
+        config = str(Path(args.config).resolve()) if args.config != "config.yml" else "config.yml"
+        cmd = [bin_path("rasa"), "test", "nlu", "--nlu", "data/nlu", "--config", config,
                "--cross-validation", "--folds", str(args.folds), "--out", str(out.resolve())]
         subprocess.run(cmd, cwd=ROOT / "bot", check=True, stdout=subprocess.DEVNULL)
         report = json.loads((out / "intent_report.json").read_text())
