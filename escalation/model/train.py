@@ -5,7 +5,8 @@
    never saw it, so the thresholds below are set on honest probabilities.
 3. Set the thresholds on those predictions, with a false-alarm budget for each kind of
    must-not-escalate message (``BUDGETS``: look-alikes, and everyday texts, which files
-   named ``everyday*.yml`` hold):
+   named ``everyday*.yml`` hold; the coach's own phrases from content/language/ count
+   against neither):
    - **check**: the highest probability that still catches ``RECALL_GOAL`` of must-escalate
      messages (alert or check), unless that would go over a budget for any tier;
    - **alert**: the lowest probability at which staff would be paged within the alert
@@ -44,6 +45,18 @@ ALERT_FLOOR = 0.5
 IMMINENT_ALERT_GOAL = 0.95
 EVERYDAY_FILES = "everyday"  # files named everyday*.yml hold ordinary texts; other must-nots are look-alikes
 RECIPE = f"{FORMAT}:{FOLDS}:{RECALL_GOAL}:{BUDGETS}:{ALERT_FLOOR}:{IMMINENT_ALERT_GOAL}"
+
+
+def _kind(e) -> str:
+    """Which false-alarm budget a must-not-escalate example counts against. The coach's own
+    phrases (content/language/, group language_*) train the model but count against none:
+    thousands of short, easy phrases would dilute the look-alike budget and let the
+    thresholds fall for everything else."""
+    if e.escalate:
+        return ""
+    if e.group.startswith("language_"):
+        return "language"
+    return "everyday" if Path(e.file).name.startswith(EVERYDAY_FILES) else "lookalike"
 
 
 class TrainingError(RuntimeError):
@@ -153,8 +166,7 @@ def train_model(content_dir: Path, out: Path, display=None) -> Dict:
     texts = [e.text for e in examples]
     labels = [e.category or NONE for e in examples]
     severities = [e.severity or "" for e in examples]
-    kinds = ["" if e.escalate else "everyday" if Path(e.file).name.startswith(EVERYDAY_FILES) else "lookalike"
-             for e in examples]
+    kinds = [_kind(e) for e in examples]
     guesses = _cross_validated(texts, labels, severities)
     thresholds = choose_thresholds(guesses, labels, severities, kinds)
     report = {
