@@ -13,10 +13,10 @@ Each ``*.yml`` file there has the layout the labelled test sets use::
     examples, problems = read_examples(content_dir)     # problems: "file:line: what, how to fix"
     data_fingerprint(content_dir)                        # changes when any file changes
 
-The coach's own everyday language is read too: every phrase of content/language/ (the
-dialogue's intents, "bye", "dunno", "what happens to my data"...) except the two risk
-intents is a message that must not escalate (group ``language_<intent>``). Round 12's
-goodbye notes had taught the model that "bye" on its own was a suicide risk.
+The coach's short everyday replies are read too: the phrases of the content/language/
+intents in ``LANGUAGE_NEGATIVES`` ("bye", "dunno", "yes", "6", "say again"...) are messages
+that must not escalate (group ``language_<intent>``). Round 12's goodbye notes had taught
+the model that "bye" on its own was a suicide risk.
 
 Reading is strict: an unknown category or severity, an empty text, or the same text
 labelled both ways is a problem with its file and line, never silently dropped.
@@ -34,7 +34,12 @@ from coach.core.risk import CATEGORIES, SEVERITIES
 
 FOLDER = Path("safety") / "model"
 LANGUAGE = Path("language")
-RISK_INTENTS = ("risk_disclosure", "risk_check")  # the only language intents that may escalate
+# The coach's short everyday replies, read as must-not-escalate examples. Not the phrases of
+# intents that describe struggling or ask things (toolkit, help, inform, pause, ask_*...):
+# "how much more is there" (ask_progress) taught the model that "dont know how much more i
+# can take" was ordinary, and toolkit's "having a rough day" must stay worth a calm check.
+LANGUAGE_NEGATIVES = ("affirm", "choose_week", "deny", "dunno", "goodbye", "greet", "number", "repeat", "resume",
+                      "skip", "start_session", "thanks")
 TOP_KEYS = ("escalate", "no_escalate")
 GROUP_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 MIN_PER_CATEGORY = 30  # the model can't learn a category from fewer
@@ -60,7 +65,7 @@ def model_files(content_dir: Path) -> List[Path]:
 
 
 def language_files(content_dir: Path) -> List[Path]:
-    return sorted(p for p in (Path(content_dir) / LANGUAGE).glob("*.yml") if p.stem not in RISK_INTENTS)
+    return sorted(p for p in (Path(content_dir) / LANGUAGE).glob("*.yml") if p.stem in LANGUAGE_NEGATIVES)
 
 
 def data_fingerprint(content_dir: Path) -> str:
@@ -148,7 +153,7 @@ def _read_language(path: Path, shown: str, problems: List[str]) -> List[Example]
     except (YAMLError, UnicodeDecodeError):
         return []  # `coach content check` reports a broken language file
     items = data.get("examples") if isinstance(data, dict) else None
-    if not isinstance(items, list) or data.get("intent") in RISK_INTENTS:
+    if not isinstance(items, list) or data.get("intent") not in LANGUAGE_NEGATIVES:
         return []
     group = "language_" + re.sub(r"[^a-z0-9_]", "_", str(data.get("intent") or path.stem).lower())
     return [Example(str(item).strip(), None, None, group, shown, _line(items, i, 1))
