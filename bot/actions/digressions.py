@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import List, Text
 
 from rasa_sdk import Action, Tracker
@@ -72,6 +73,11 @@ class _Say(Action):
         return []
 
 
+QUESTION_SURE = 0.8
+ASKS = re.compile(r"\?|^\s*(?:what|whats|what's|who|whos|who's|how|when|whens|when's|where|why|can|could|is|are|"
+                  r"do|does|will|would|am|should|wot|wat|wen|hw)\b", re.I)
+
+
 class ActionAnswerQuestion(Action):
     """A real question ("is this confidential", "when is my call"): the authored answer,
     then his session (if any) carries on where it was."""
@@ -81,8 +87,13 @@ class ActionAnswerQuestion(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         topic = questions.topic_of(latest_intent(tracker)) or "person"
-
         text = latest_text(tracker)
+        confidence = ((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0
+        if tracker.active_loop_name == "flow_form" and confidence < QUESTION_SURE and not ASKS.search(text):
+            # Mid-session, an unsure guess at a question that isn't phrased as one is his answer
+            # ("I go quiet, then I snap" once read as "how do I stop?").
+            await run_engine(tracker, dispatcher, lambda coach, pid: coach.answer(pid, text))
+            return []
         await run_engine(tracker, dispatcher, lambda coach, pid: questions.answer(coach, pid, topic, text=text))
         return []
 

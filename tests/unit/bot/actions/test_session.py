@@ -226,3 +226,18 @@ def test_an_answer_after_later_points_back_to_his_paused_session_by_name(app):
     d, _ = run(ActionFallback(), tracker(pid, "2", "number"))
     title = content().session_title(2)
     assert texts(d) == [content().messages["fallback_paused"].format(week=2, title=title)]
+
+
+def test_an_unsure_question_guess_mid_session_is_his_answer(app):
+    from bot.actions.digressions import ActionAnswerQuestion
+
+    pid = make_participant(week=1)
+    run(ActionBegin(), tracker(pid, "hi", "greet"))
+    run(AskFlowAnswer(), tracker(pid, "hi", "greet", active_loop="flow_form"))  # the mood question
+    t = tracker(pid, "I go quiet, then I snap", "ask_stop", active_loop="flow_form")
+    t.latest_message["intent"]["confidence"] = 0.61
+    d, _ = run(ActionAnswerQuestion(), t)
+    assert "number from 0 to 10" in texts(d)[0]  # the engine's re-ask, not how to stop
+    sure = tracker(pid, "how do i stop these messages", "ask_stop", active_loop="flow_form")
+    d, _ = run(ActionAnswerQuestion(), sure)
+    assert texts(d)[0] == content().messages["question_stop"]
