@@ -22,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy import select
 
-from bot.actions.common import latest_intent, latest_text, run_engine
+from bot.actions.common import digress, latest_intent, mid_session
 from bot.runtime import runtime
 from coach.core.db.models import Alert, Participant, RiskCheck, utcnow
 from coach.programme.answers import parse_yes_no
@@ -140,11 +140,10 @@ class ActionRetract(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         recent = await asyncio.to_thread(_recent, tracker.sender_id)
         content = runtime().content()
-        if recent is None and tracker.active_loop_name == "flow_form":
+        if recent is None and mid_session(tracker):
             # Nothing to take back, mid-session: it is his answer ("sumfin like that" as a goal
             # is asked again with examples, not told "I didn't follow that").
-            text = latest_text(tracker)
-            await run_engine(tracker, dispatcher, lambda coach, pid: coach.answer(pid, text))
+            await digress(tracker, dispatcher, None, as_answer=True)
         elif recent is None:
             dispatcher.utter_message(text=content.messages["fallback"])
         else:

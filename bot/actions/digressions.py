@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import List, Text
 
 from rasa_sdk import Action, Tracker
@@ -10,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import latest_intent, latest_text, run_engine
+from bot.actions.common import digress, latest_intent, latest_text, run_engine
 from bot.runtime import runtime
 from coach.programme import questions
 from coach.programme.answers import repeat_mode
@@ -23,7 +22,7 @@ class ActionHelp(Action):
         return "action_help"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        await run_engine(tracker, dispatcher, lambda coach, pid: coach.help(pid))
+        await digress(tracker, dispatcher, lambda coach, pid: coach.help(pid))
         return []
 
 
@@ -32,7 +31,7 @@ class ActionProgress(Action):
         return "action_progress"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        await run_engine(tracker, dispatcher, lambda coach, pid: coach.progress(pid))
+        await digress(tracker, dispatcher, lambda coach, pid: coach.progress(pid))
         return []
 
 
@@ -41,7 +40,7 @@ class ActionOpenToolkit(Action):
         return "action_open_toolkit"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        reply = await run_engine(tracker, dispatcher, lambda coach, pid: coach.open_toolkit(pid))
+        reply = await digress(tracker, dispatcher, lambda coach, pid: coach.open_toolkit(pid))
         return [SlotSet("has_flow", reply.active)]
 
 
@@ -73,11 +72,6 @@ class _Say(Action):
         return []
 
 
-QUESTION_SURE = 0.8
-ASKS = re.compile(r"\?|^\s*(?:what|whats|what's|who|whos|who's|how|when|whens|when's|where|why|can|could|is|are|"
-                  r"do|does|will|would|am|should|wot|wat|wen|hw)\b", re.I)
-
-
 class ActionAnswerQuestion(Action):
     """A real question ("is this confidential", "when is my call"): the authored answer,
     then his session (if any) carries on where it was."""
@@ -88,13 +82,7 @@ class ActionAnswerQuestion(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         topic = questions.topic_of(latest_intent(tracker)) or "person"
         text = latest_text(tracker)
-        confidence = ((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0
-        if tracker.active_loop_name == "flow_form" and confidence < QUESTION_SURE and not ASKS.search(text):
-            # Mid-session, an unsure guess at a question that isn't phrased as one is his answer
-            # ("I go quiet, then I snap" once read as "how do I stop?").
-            await run_engine(tracker, dispatcher, lambda coach, pid: coach.answer(pid, text))
-            return []
-        await run_engine(tracker, dispatcher, lambda coach, pid: questions.answer(coach, pid, topic, text=text))
+        await digress(tracker, dispatcher, lambda coach, pid: questions.answer(coach, pid, topic, text=text))
         return []
 
 

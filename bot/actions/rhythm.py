@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import latest_text
+from bot.actions.common import digress, is_his_answer, latest_text
 from bot.runtime import runtime
 from coach.core.db.models import Participant, Preferences
 from coach.core.text.render import render
@@ -76,5 +76,8 @@ class ActionSetReminder(Action):
         return "action_set_reminder"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if is_his_answer(tracker):  # mid-session, an unsure guess: his answer ("after work" as when he'll practise)
+            await digress(tracker, dispatcher, None, as_answer=True)
+            return []
         dispatcher.utter_message(text=await asyncio.to_thread(_set, tracker.sender_id, latest_text(tracker)))
         return []

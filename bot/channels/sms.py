@@ -60,6 +60,10 @@ class SmsOutput(ParticipantOutput):
             return
         await super().deliver(pid, texts, buttons)
 
+    async def send_now(self, pid: str, texts: Sequence[str]) -> None:
+        """Send at once, never gathered: a held page is a turn's worth already."""
+        await super().deliver(pid, texts)
+
     async def end_turn(self, turn: Turn) -> None:
         texts, self.gathered = self.gathered or [], None
         if not texts or turn.pid is None:
@@ -114,8 +118,7 @@ class SmsInput(WebhookChannel):
         page = await asyncio.to_thread(take_page if more else drop_held, self.rt.db, turn.pid)
         if not page:
             return False
-        output.gathered = None  # this page is a turn's worth already
-        await output.deliver(turn.pid, page)
+        await output.send_now(turn.pid, page)
         return True
 
 

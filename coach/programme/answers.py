@@ -81,6 +81,15 @@ def is_dunno(text: str, intent: Optional[str] = None) -> bool:
     return n in DUNNO or _plain(text) in DUNNO or (intent == "dunno" and _words(text) <= 5)
 
 
+# The reply words the coach's own messages teach him (HELP, WHERE, TOOLS, LATER, HI, STOP):
+# typed alone, they are never an answer to a question.
+COMMANDS = frozenset({"help", "where", "tools", "tool", "toolkit", "later", "hi", "stop", "menu"})
+
+
+def is_command(text: str) -> bool:
+    return normalise(text) in COMMANDS
+
+
 def is_skip(text: str, intent: Optional[str] = None) -> bool:
     n = normalise(text)
     return n in SKIP or _plain(text) in SKIP or (intent == "skip" and _words(text) <= 5)

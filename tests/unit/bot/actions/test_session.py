@@ -241,3 +241,34 @@ def test_an_unsure_question_guess_mid_session_is_his_answer(app):
     sure = tracker(pid, "how do i stop these messages", "ask_stop", active_loop="flow_form")
     d, _ = run(ActionAnswerQuestion(), sure)
     assert texts(d)[0] == content().messages["question_stop"]
+
+
+def test_every_unsure_digression_mid_session_is_his_answer_through_one_door(app):
+    """help, WHERE, the toolkit, a question, a reminder change: an unsure guess (below
+    DIGRESSION_SURE) at text not phrased as a question is his answer; sure guesses, questions
+    and the typed reply words still digress."""
+    from bot.actions.common import DIGRESSION_SURE
+    from bot.actions.digressions import ActionAnswerQuestion, ActionHelp, ActionOpenToolkit, ActionProgress
+    from bot.actions.rhythm import ActionSetReminder
+
+    msgs = content().messages
+    for action, intent in ((ActionHelp(), "help"), (ActionProgress(), "ask_progress"),
+                           (ActionOpenToolkit(), "toolkit"), (ActionAnswerQuestion(), "ask_stop"),
+                           (ActionSetReminder(), "set_reminder")):
+        pid = make_participant(week=1)
+        run(ActionBegin(), tracker(pid, "hi", "greet"))
+        run(AskFlowAnswer(), tracker(pid, "hi", "greet", active_loop="flow_form"))  # the mood question
+        unsure = tracker(pid, "after work mostly", intent, active_loop="flow_form")
+        unsure.latest_message["intent"]["confidence"] = DIGRESSION_SURE - 0.2
+        d, _ = run(action, unsure)
+        assert "number from 0 to 10" in texts(d)[0], (intent, texts(d))  # the engine's re-ask
+        for text in ("HELP", "what do i do now?"):  # a reply word, or a question: never his answer
+            typed = tracker(pid, text, intent, active_loop="flow_form")
+            typed.latest_message["intent"]["confidence"] = 0.5
+            d, _ = run(action, typed)
+            assert not any("number from 0 to 10" in t for t in texts(d)), (intent, text, texts(d))
+    pid = make_participant(week=1)
+    run(ActionBegin(), tracker(pid, "hi", "greet"))
+    run(AskFlowAnswer(), tracker(pid, "hi", "greet", active_loop="flow_form"))
+    d, _ = run(ActionHelp(), tracker(pid, "how does this work", "help", active_loop="flow_form"))
+    assert texts(d)[0] == msgs["help"]
