@@ -172,13 +172,14 @@ def _get(url: str, timeout: float = 2.0) -> Optional[int]:
 
 
 class Stack:
-    """The action server, the Rasa server and the worker as child processes."""
+    """The action server, the Rasa server, the worker and (for `coach up`) the staff console as child processes."""
 
     def __init__(self, settings: Settings, log_dir: Optional[Path] = None, startup_timeout: float = 240.0,
-                 worker: bool = True):
+                 worker: bool = True, web: bool = False):
         self.settings = settings
         self.log_dir = log_dir
         self.worker = worker
+        self.web = web
         self.startup_timeout = startup_timeout
         self.procs: Dict[str, subprocess.Popen] = {}
         self._logs: List = []
@@ -210,6 +211,8 @@ class Stack:
         ], env)
         if self.worker:
             self._spawn("worker", [sys.executable, "-m", "coach.cli", "worker"], env)
+        if self.web:
+            self._spawn("web", [sys.executable, "-m", "coach.cli", "web"], env)
         self.wait_ready()
         return self
 
@@ -217,6 +220,8 @@ class Stack:
         deadline = time.monotonic() + self.startup_timeout
         checks = {"actions": f"http://{self.settings.action_host}:{self.settings.action_port}/health",
                   "rasa": f"{self.settings.rasa_url}/webhooks/rest/"}
+        if self.web:
+            checks["web"] = f"http://{self.settings.web_host}:{self.settings.web_port}/healthz"
         pending = dict(checks)
         while pending and time.monotonic() < deadline:
             for name, url in list(pending.items()):

@@ -31,9 +31,22 @@ def register(sub) -> None:
     c.add_argument("--new", action="store_true", help="start again as a new demo participant")
     c.set_defaults(func=cmd_chat)
 
+    sub.add_parser("web", help="serve the staff console on WEB_HOST:WEB_PORT (coach up starts it too)").set_defaults(
+        func=cmd_web)
     w = sub.add_parser("worker", help="send alerts, retry, re-notify (runs until Ctrl-C)")
     w.add_argument("--once", action="store_true", help="one pass, then exit")
     w.set_defaults(func=cmd_worker)
+
+
+def cmd_web(args) -> int:
+    import uvicorn
+
+    from coach.web.app import create_app
+
+    config = settings()
+    uvicorn.run(create_app(config), host=config.web_host, port=config.web_port, log_level="warning",
+                proxy_headers=True, forwarded_allow_ips="127.0.0.1", server_header=False)
+    return 0
 
 
 def cmd_train(args) -> int:
@@ -110,8 +123,8 @@ def cmd_up(args) -> int:
     failed = prepare_run(config)
     if failed is not None:
         return failed
-    print("Starting the action server, Rasa and the worker (about 30-60 seconds)...")
-    stack = Stack(config)
+    print("Starting the action server, Rasa, the worker and the staff console (about 30-60 seconds)...")
+    stack = Stack(config, web=True)
     try:
         stack.start()
     except StackError as exc:
@@ -122,6 +135,7 @@ def cmd_up(args) -> int:
     if config.sms_enabled:
         channels.append("SMS (/webhooks/sms/webhook)")
     print(f"Coach is up on {config.rasa_url}: channels: {', '.join(channels)}.")
+    print(f"Staff console: http://{config.web_host}:{config.web_port}/ (log-ins: coach staff add --login)")
     if not (config.telegram_enabled or config.sms_enabled):
         print("Telegram and SMS are off (no TELEGRAM_* or TWILIO_* variables set): REST channel only.")
     print("Press Ctrl-C to stop.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from coach.cli.common import db, fail, group, vault
+from coach.core.accounts import AccountError
 
 
 def register(sub) -> None:
@@ -16,7 +17,16 @@ def register(sub) -> None:
     a.add_argument("--telegram-chat-id", help="their Telegram chat id with the coach's bot")
     a.add_argument("--phone", help="mobile in international form, e.g. +447700900123")
     a.add_argument("--notify", help="telegram, sms or telegram,sms (default: whatever contacts are given)")
+    a.add_argument("--login", help="a log-in name for the staff console; you are then asked for a password")
+    a.add_argument("--password-stdin", action="store_true",
+                   help="read the password from the first line of standard input, not a prompt")
     a.set_defaults(func=cmd_staff_add)
+    pw = staff.add_parser("password", help="set a console password (and log-in name); unlocks a locked log-in")
+    pw.add_argument("staff", help="staff id or log-in name")
+    pw.add_argument("--login", help="set or change their log-in name too")
+    pw.add_argument("--password-stdin", action="store_true",
+                    help="read the password from the first line of standard input, not a prompt")
+    pw.set_defaults(func=cmd_staff_password)
     u = staff.add_parser("update", help="change contacts, notification choice, or (de)activate")
     u.add_argument("id", type=int)
     u.add_argument("--name")
@@ -40,7 +50,9 @@ def register(sub) -> None:
 
 def staff_row(p) -> str:
     how = "+".join(c for c, on in (("telegram", p.notify_telegram), ("sms", p.notify_sms)) if on) or "none"
-    return f"{p.id:>4}  {p.site.code:<10} {p.role:<12} {p.name:<24} notify: {how}{'' if p.active else '  (inactive)'}"
+    login = f"  login: {p.login}" if p.login else ""
+    return (f"{p.id:>4}  {p.site.code:<10} {p.role:<12} {p.name:<24} notify: {how}{login}"
+            f"{'' if p.active else '  (inactive)'}")
 
 
 def cmd_staff_add(args) -> int:
@@ -53,7 +65,49 @@ def cmd_staff_add(args) -> int:
             print(f"Added staff {person.id}: {person.name} ({person.role}, site {args.site}).")
             if not (person.notify_telegram or person.notify_sms):
                 print("Warning: no Telegram chat or phone, so alerts can't reach them. Use `coach staff update`.")
-    except StaffError as exc:
+            if args.login:
+                _set_password(s, person, args.login, args.password_stdin)
+                print(f"They can log in to the console as {person.login!r}.")
+    except (StaffError, AccountError) as exc:
+        return fail(str(exc))
+    return 0
+
+
+def read_password(from_stdin: bool) -> str:
+    """Never from the command line (it would show in `ps` and shell history)."""
+    import getpass
+    import sys
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("New password (at least 10 characters): ")
+    if getpass.getpass("Type it again: ") != first:
+        raise AccountError("the two passwords were different; nothing was changed")
+    return first
+
+
+def _set_password(s, person, login: Optional[str], from_stdin: bool) -> None:
+    from coach.core.accounts import record, set_password
+
+    set_password(s, person, read_password(from_stdin), login=login)
+    record(s, None, "set_password", detail={"staff": person.id, "login": person.login}, site_id=person.site_id)
+
+
+def cmd_staff_password(args) -> int:
+    from sqlalchemy import select
+
+    from coach.core.db.models import Staff
+
+    try:
+        with db().session() as s:
+            key = args.staff.strip()
+            person = s.get(Staff, int(key)) if key.isdigit() else \
+                s.execute(select(Staff).where(Staff.login == key.lower())).scalar_one_or_none()
+            if person is None:
+                return fail(f"no staff {key!r}; see `coach staff list`")
+            _set_password(s, person, args.login, args.password_stdin)
+            print(f"Password set for {person.name}; they log in as {person.login!r}. Their old sessions are ended.")
+    except AccountError as exc:
         return fail(str(exc))
     return 0
 

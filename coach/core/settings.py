@@ -141,6 +141,9 @@ class Settings:
     rasa_port: int = setting("RASA_PORT", "5005", "Rasa server port.", _int)
     action_host: str = setting("ACTION_HOST", "127.0.0.1", "Action server (bound to localhost unless you change it).")
     action_port: int = setting("ACTION_PORT", "5055", "Action server port.", _int)
+    web_host: str = setting("WEB_HOST", "127.0.0.1", "Staff console (bound to localhost; put it behind the same "
+                            "reverse proxy as the webhooks, over https).")
+    web_port: int = setting("WEB_PORT", "8000", "Staff console port.", _int)
     rasa_auth_token: str = setting(
         "RASA_AUTH_TOKEN", DEV_SECRET, "Token for Rasa's HTTP API (the worker uses it for trigger_intent). Required "
         "in production. Generate: python -c \"import secrets; print(secrets.token_urlsafe(24))\"",

@@ -199,8 +199,45 @@ class Staff(Base):
     notify_sms = Column(Boolean, nullable=False, default=False)
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    # The staff console (coach/web): a log-in name, an argon2 hash, lockout after failures.
+    login = Column(String(80), unique=True)
+    password_hash = Column(Text)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime)
+    last_login_at = Column(DateTime)
 
     site = relationship("Site")
+
+
+class StaffSession(Base):
+    """A console log-in. The cookie holds a random token; only its SHA-256 is stored, so a
+    copy of the database gives no one a session. Logging out deletes the row."""
+
+    __tablename__ = "staff_sessions"
+    token_hash = Column(String(64), primary_key=True)
+    staff_id = Column(Integer, ForeignKey("staff.id"), nullable=False, index=True)
+    csrf = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_seen_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+
+    staff = relationship("Staff")
+
+
+class AuditEntry(Base):
+    """Who did what, when, in the console and the CLI: every view of a man's record, every
+    acknowledgement, note, export and change. Never updated or deleted by the app."""
+
+    __tablename__ = "audit_log"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    staff_id = Column(Integer, ForeignKey("staff.id"))
+    actor = Column(String(80), nullable=False)  # staff:12 | cli | system
+    site_id = Column(Integer, ForeignKey("sites.id"), index=True)
+    action = Column(String(40), nullable=False)  # login | view_alert | ack | note | close | ...
+    participant_id = Column(String(16), index=True)
+    alert_id = Column(Integer)
+    detail = Column(JSON, nullable=False, default=dict)
 
 
 class RotaEntry(Base):
@@ -237,7 +274,12 @@ class Alert(Base):
     last_round_at = Column(DateTime, nullable=False, default=utcnow)
     acknowledged_at = Column(DateTime)
     acknowledged_by = Column(Integer, ForeignKey("staff.id"))
-    acknowledged_via = Column(String(20))  # telegram | sms | cli
+    acknowledged_via = Column(String(20))  # telegram | sms | cli | web
+    # Triage in the console: who owns it, and how it was closed (escalation/triage.py).
+    owner_id = Column(Integer, ForeignKey("staff.id"))
+    closed_at = Column(DateTime)
+    closed_by = Column(Integer, ForeignKey("staff.id"))
+    outcome = Column(String(30))  # see escalation.triage.OUTCOMES; false_alarm feeds the risk model
     __table_args__ = (UniqueConstraint("participant_id", "message_id", name="uq_alerts_message"),)
 
     site = relationship("Site")

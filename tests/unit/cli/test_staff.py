@@ -90,3 +90,20 @@ def test_uk_time():
 def test_a_rota_time_that_is_not_a_time_gets_a_clear_answer(cli):
     code, out, err = cli("staff", "rota", "--site", "north", "--from", "next tuesday")
     assert code == 1 and out == "" and "UK times like 2026-03-07T17:00" in err
+
+
+def test_console_log_ins_never_take_the_password_on_the_command_line(cli):
+    code, out, err = cli("staff", "add", "--site", "north", "--name", "Ola", "--role", "supervisor",
+                         "--login", "ola", "--password-stdin", stdin="a long supervisor password\n")
+    assert code == 0 and "log in to the console as 'ola'" in out
+    assert cli("staff", "password", "ola", "--password-stdin", stdin="short\n")[2].count("10 characters") == 1
+    code, out, _ = cli("staff", "password", "1", "--login", "ola.b", "--password-stdin", stdin="another long one!!\n")
+    assert code == 0 and "'ola.b'" in out
+    assert "login: ola.b" in cli("staff", "list")[1]
+    assert cli("staff", "password", "nobody", "--password-stdin", stdin="x" * 12)[0] == 1
+
+    from coach.core.accounts import check_login
+    from tests.conftest import db_session
+
+    with db_session() as s:
+        assert check_login(s, "ola.b", "another long one!!").staff is not None

@@ -1,0 +1,232 @@
+"""The console's routes. Pages are rendered on the server (Jinja2, autoescaped); each
+handler opens one database transaction, checks who is asking, and audits what they saw or did.
+
+    app = create_app(settings)      # uvicorn coach.web.app:... is started by `coach web`
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+from urllib.parse import quote
+
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from coach.core.accounts import IDLE, check_login, close_session, open_session, record
+from coach.core.db import Database
+from coach.core.db.models import AuditEntry, Staff, utcnow
+from coach.core.risk import LABELS
+from coach.programme.calendar import UK
+from coach.web import auth
+from escalation import triage
+from escalation.reports import history, notifications
+
+HERE = Path(__file__).parent
+ROLE_NAMES = {"facilitator": "Facilitator", "iss": "ISS worker", "supervisor": "Supervisor"}
+
+
+def ago(when: Optional[datetime], now: Optional[datetime] = None) -> str:
+    if when is None:
+        return ""
+    seconds = int(((now or utcnow()) - when).total_seconds())
+    if seconds < 90:
+        return "just now"
+    minutes = seconds // 60
+    if minutes < 90:
+        return f"{minutes} minutes ago"
+    hours = minutes // 60
+    if hours < 36:
+        return f"{hours} hours ago"
+    return f"{hours // 24} days ago"
+
+
+def uk(when: Optional[datetime]) -> str:
+    """A stored (naive UTC) time as UK local time, the way staff read it."""
+    if when is None:
+        return ""
+    return when.replace(tzinfo=timezone.utc).astimezone(UK).strftime("%a %-d %b %Y, %H:%M")
+
+
+def create_app(settings, db: Optional[Database] = None) -> Starlette:
+    db = db or Database.from_settings(settings)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals.update(ago=ago, uk=uk, LABELS=LABELS, OUTCOMES=triage.OUTCOMES, ROLE_NAMES=ROLE_NAMES,
+                                 state=triage.state)
+
+    def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+        return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    # -- log-in ------------------------------------------------------------------------------
+
+    def login_form(request: Request, problem: Optional[str] = None, status: int = 200) -> Response:
+        token = auth.new_login_token()
+        nxt = request.query_params.get("next") or ""
+        response = page(request, "login.html", status, problem=problem, token=token, next=nxt, who=None)
+        response.set_cookie(auth.LOGIN_COOKIE, token, max_age=900, httponly=True, samesite="strict",
+                            secure=auth.secure_cookies(request, settings), path="/login")
+        return response
+
+    async def login(request: Request) -> Response:
+        if request.method == "GET":
+            return login_form(request)
+        form = await request.form()
+        if not auth.same(form.get("csrf"), request.cookies.get(auth.LOGIN_COOKIE)):
+            return login_form(request, "The log-in page had expired. Please try again.", 400)
+        login_name, password = str(form.get("login") or ""), str(form.get("password") or "")
+        with db.session() as s:
+            result = check_login(s, login_name[:200], password[:1000])
+            token = open_session(s, result.staff) if result.staff else None
+        if token is None:
+            return login_form(request, result.problem, 401)
+        nxt = str(form.get("next") or "")
+        target = nxt if nxt.startswith("/") and not nxt.startswith("//") else "/alerts"
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(auth.COOKIE, token, max_age=int(IDLE.total_seconds()) * 6, httponly=True,
+                            samesite="strict", secure=auth.secure_cookies(request, settings))
+        response.delete_cookie(auth.LOGIN_COOKIE, path="/login")
+        return response
+
+    async def logout(request: Request) -> Response:
+        with db.session() as s:
+            person = auth.who(request, s)
+            if person is not None:
+                await auth.check_csrf(request, person)
+                record(s, person.staff, "logout")
+            close_session(s, request.cookies.get(auth.COOKIE))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(auth.COOKIE)
+        return response
+
+    # -- alerts ------------------------------------------------------------------------------
+
+    def alerts(request: Request) -> Response:
+        show_closed = request.query_params.get("show") == "all"
+        with db.session() as s:
+            person = auth.need(request, s)
+            rows = triage.queue(s, person.staff, include_closed=show_closed)
+            names = _names(s, [a.owner_id for a in rows])
+            record(s, person.staff, "view_alerts", count=len(rows))
+            return page(request, "alerts.html", who=person, alerts=rows, names=names, show_closed=show_closed,
+                        now=utcnow())
+
+    def alert(request: Request) -> Response:
+        code = request.path_params["code"]
+        with db.session() as s:
+            person = auth.need(request, s)
+            try:
+                a = triage.view(s, person.staff, code)
+            except triage.TriageError as exc:
+                raise HTTPException(404, str(exc)) from exc
+            return page(request, "alert.html", who=person, a=a, history=history(s, a.id),
+                        sent=notifications(s, a.id), names=_names(s, [a.owner_id, a.closed_by, a.acknowledged_by]),
+                        problem=request.query_params.get("problem"), done=request.query_params.get("done"))
+
+    async def alert_action(request: Request) -> Response:
+        code, action = request.path_params["code"], request.path_params["action"]
+        with db.session() as s:
+            person = auth.need(request, s)
+            form = await auth.check_csrf(request, person)
+            try:
+                if action == "ack":
+                    triage.ack(s, person.staff, code)
+                    done = "Acknowledged: no more reminders will go out."
+                elif action == "take":
+                    triage.take(s, person.staff, code)
+                    done = "It's yours: you are following this up."
+                elif action == "note":
+                    triage.note(s, person.staff, code, str(form.get("note") or ""))
+                    done = "Note added."
+                elif action == "close":
+                    triage.close(s, person.staff, code, str(form.get("outcome") or ""), str(form.get("note") or ""))
+                    done = "Closed."
+                else:
+                    raise HTTPException(404, "There is no such action.")
+            except triage.TriageError as exc:
+                s.rollback()
+                return RedirectResponse(f"/alerts/{quote(code)}?problem={quote(str(exc))}", status_code=303)
+        return RedirectResponse(f"/alerts/{quote(code)}?done={quote(done)}", status_code=303)
+
+    # -- audit -------------------------------------------------------------------------------
+
+    def audit(request: Request) -> Response:
+        with db.session() as s:
+            person = auth.need(request, s, roles=("supervisor",))
+            rows = list(s.execute(select(AuditEntry).where(AuditEntry.site_id == person.staff.site_id)
+                                  .order_by(AuditEntry.id.desc()).limit(300)).scalars())
+            names = _names(s, [r.staff_id for r in rows])
+            record(s, person.staff, "view_audit")
+            return page(request, "audit.html", who=person, rows=rows, names=names)
+
+    def home(request: Request) -> Response:
+        return RedirectResponse("/alerts", status_code=303)
+
+    def health(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def on_http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code in (301, 302, 303, 307):
+            return Response(status_code=exc.status_code, headers=exc.headers)
+        return page(request, "error.html", exc.status_code, who=None, status=exc.status_code, detail=exc.detail)
+
+    app = Starlette(routes=[
+        Route("/", home),
+        Route("/healthz", health),
+        Route("/login", login, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/alerts", alerts),
+        Route("/alerts/{code:str}", alert),
+        Route("/alerts/{code:str}/{action:str}", alert_action, methods=["POST"]),
+        Route("/audit", audit),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ], exception_handlers={HTTPException: on_http_error}, middleware=[Middleware(SecurityHeaders)])
+
+    return app
+
+
+class SecurityHeaders:
+    """Every response: no framing, no sniffing, no referrer; pages are never cached (they hold
+    what men disclosed), only /static is."""
+
+    HEADERS = {
+        b"content-security-policy": b"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+                                    b"form-action 'self'",
+        b"x-content-type-options": b"nosniff",
+        b"referrer-policy": b"no-referrer",
+        b"x-frame-options": b"DENY",
+    }
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        static = scope["path"].startswith("/static")
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in self.HEADERS]
+                headers += list(self.HEADERS.items())
+                if not static:
+                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
+                message = dict(message, headers=headers)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _names(s, ids) -> dict:
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    return {p.id: p.name for p in s.execute(select(Staff).where(Staff.id.in_(wanted))).scalars()}
