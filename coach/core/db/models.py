@@ -64,8 +64,27 @@ class Participant(Base):
     opted_out_at = Column(DateTime)  # STOP: no messages to him until START (risk still escalates)
     opt_out_reason = Column(String(40))
     notice_seen_at = Column(DateTime)  # when he was first told what the coach is and who reads it
+    # His name or initials for his site's staff (the console), encrypted like his contact ids.
+    name_secret = Column(Text)
 
     site = relationship("Site")
+
+
+class Attendance(Base):
+    """What staff record in the console: his goal-setting 1:1, the video groups, and the
+    coaching call after each weekly session. History is kept; the latest row per
+    (participant, kind, number) is what counts."""
+
+    __tablename__ = "attendance"
+    id = Column(Integer, primary_key=True)
+    participant_id = Column(String(16), ForeignKey("participants.id"), nullable=False, index=True)
+    kind = Column(String(20), nullable=False)  # one_to_one | group | call
+    number = Column(Integer, nullable=False)  # 0 for the 1:1, group 1-7, the call's week 1-12
+    outcome = Column(String(20), nullable=False)  # attended | missed (1:1, group); done | no_answer | rescheduled
+    note = Column(Text)
+    held_on = Column(Date)  # the day it happened (UK)
+    staff_id = Column(Integer, ForeignKey("staff.id"))
+    created_at = Column(DateTime, nullable=False, default=utcnow)
 
 
 class ChannelIdentity(Base):

@@ -1,4 +1,4 @@
-"""staff console: log-ins, sessions, the audit log, alert triage (owner, close, outcome)
+"""staff console: log-ins, sessions, the audit log, alert triage, his name, attendance
 
 Revision ID: 0008
 Revises: 0007
@@ -59,9 +59,31 @@ def upgrade() -> None:
     op.create_index(op.f('ix_audit_log_at'), 'audit_log', ['at'], unique=False)
     op.create_index(op.f('ix_audit_log_site_id'), 'audit_log', ['site_id'], unique=False)
     op.create_index(op.f('ix_audit_log_participant_id'), 'audit_log', ['participant_id'], unique=False)
+    with op.batch_alter_table('participants') as batch:
+        batch.add_column(sa.Column('name_secret', sa.Text(), nullable=True))
+    op.create_table(
+        'attendance',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('participant_id', sa.String(length=16), nullable=False),
+        sa.Column('kind', sa.String(length=20), nullable=False),
+        sa.Column('number', sa.Integer(), nullable=False),
+        sa.Column('outcome', sa.String(length=20), nullable=False),
+        sa.Column('note', sa.Text(), nullable=True),
+        sa.Column('held_on', sa.Date(), nullable=True),
+        sa.Column('staff_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['participant_id'], ['participants.id'],
+                                name=op.f('fk_attendance_participant_id_participants')),
+        sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_attendance_staff_id_staff')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_attendance')),
+    )
+    op.create_index(op.f('ix_attendance_participant_id'), 'attendance', ['participant_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table('attendance')
+    with op.batch_alter_table('participants') as batch:
+        batch.drop_column('name_secret')
     op.drop_table('audit_log')
     op.drop_table('staff_sessions')
     with op.batch_alter_table('alerts') as batch:
