@@ -13,7 +13,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help install lint test test-unit test-safety check-content build-content validate train \
         test-stories test-e2e chat up worker clean bench-nlu bench-content bench-escalation bench-detector \
-        bench-schedule bench-trip bench-risk layout train-risk
+        bench-schedule bench-trip bench-risk bench-console layout train-risk
 
 help:
 	@echo "make install      create $(VENV) (Python 3.10) with the pinned dependencies"
@@ -23,7 +23,7 @@ help:
 	@echo "make up           start Rasa + action server + worker for other clients (Ctrl-C stops all)"
 	@echo "make worker       run only the worker (alerts, reminders)"
 	@echo "make train        train the risk model and the Rasa model where their inputs changed"
-	@echo "make bench-*      benchmarks: risk, nlu, content, escalation, detector, schedule, trip"
+	@echo "make bench-*      benchmarks: risk, nlu, content, escalation, detector, schedule, trip, console"
 	@echo "make layout       imports between packages, the largest modules and functions"
 
 $(BIN)/activate:
@@ -89,6 +89,9 @@ worker:
 
 bench-nlu: train
 	$(PY) scripts/bench_nlu.py
+
+bench-console:
+	$(PY) scripts/bench_console.py
 
 bench-content:
 	$(PY) scripts/bench_content_edit.py

@@ -31,6 +31,8 @@ def register(sub) -> None:
     c.add_argument("--new", action="store_true", help="start again as a new demo participant")
     c.set_defaults(func=cmd_chat)
 
+    sub.add_parser("demo", help="fill the database with a demo site and staff log-ins for the console").set_defaults(
+        func=cmd_demo)
     sub.add_parser("web", help="serve the staff console on WEB_HOST:WEB_PORT (coach up starts it too)").set_defaults(
         func=cmd_web)
     w = sub.add_parser("worker", help="send alerts, retry, re-notify (runs until Ctrl-C)")
@@ -45,7 +47,8 @@ def cmd_web(args) -> int:
 
     config = settings()
     uvicorn.run(create_app(config), host=config.web_host, port=config.web_port, log_level="warning",
-                proxy_headers=True, forwarded_allow_ips="127.0.0.1", server_header=False)
+                proxy_headers=True, forwarded_allow_ips="127.0.0.1", server_header=False,
+                ws="none")  # no websockets (and Rasa pins an old websockets release)
     return 0
 
 
@@ -135,7 +138,8 @@ def cmd_up(args) -> int:
     if config.sms_enabled:
         channels.append("SMS (/webhooks/sms/webhook)")
     print(f"Coach is up on {config.rasa_url}: channels: {', '.join(channels)}.")
-    print(f"Staff console: http://{config.web_host}:{config.web_port}/ (log-ins: coach staff add --login)")
+    print(f"Staff console: http://{config.web_host}:{config.web_port}/ "
+          "(log-ins: coach staff add --login, or coach demo)")
     if not (config.telegram_enabled or config.sms_enabled):
         print("Telegram and SMS are off (no TELEGRAM_* or TWILIO_* variables set): REST channel only.")
     print("Press Ctrl-C to stop.")
@@ -187,3 +191,23 @@ def cmd_worker(args) -> int:
     config = settings()
     db().upgrade()
     return asyncio.run(run_worker(config, once=args.once))
+
+
+def cmd_demo(args) -> int:
+    from coach.app.demo import SITE, fill
+    from coach.cli.common import load_or_report, vault
+    content = load_or_report()
+    if content is None:
+        return 1
+    config = settings()
+    if config.is_production:
+        return fail("coach demo makes up people and log-ins; it is refused in production (COACH_ENV=production)")
+    with db().session() as s:
+        logins = fill(s, content, vault())
+    print(f"Demo site '{SITE}' is ready: 12 men at weeks 1-12, with check-ins, answers, calls, groups and alerts.")
+    print(f"Open the console at http://{config.web_host}:{config.web_port}/ (start it with `coach up` or `coach web`)")
+    print("and log in as any of these (new passwords each time you run coach demo):")
+    roles = {"facilitator": "facilitator", "iss": "ISS worker (women's support)", "supervisor": "supervisor"}
+    for d in logins:
+        print(f"  {d.login:<6} {d.password}   {d.name}, {roles[d.role]}")
+    return 0

@@ -6,64 +6,32 @@ handler opens one database transaction, checks who is asking, and audits what th
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Optional
 from urllib.parse import quote
 
 from sqlalchemy import select
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
 from coach.core.accounts import IDLE, check_login, close_session, open_session, record
 from coach.core.db import Database
-from coach.core.db.models import AuditEntry, Staff, utcnow
-from coach.core.risk import LABELS
-from coach.programme.calendar import UK
-from coach.web import auth
+from coach.core.db.models import AuditEntry, utcnow
+from coach.programme import casework
+from coach.web import auth, people, reports
+from coach.web.console import HERE, Console, names
 from escalation import triage
 from escalation.reports import history, notifications
 
-HERE = Path(__file__).parent
-ROLE_NAMES = {"facilitator": "Facilitator", "iss": "ISS worker", "supervisor": "Supervisor"}
-
-
-def ago(when: Optional[datetime], now: Optional[datetime] = None) -> str:
-    if when is None:
-        return ""
-    seconds = int(((now or utcnow()) - when).total_seconds())
-    if seconds < 90:
-        return "just now"
-    minutes = seconds // 60
-    if minutes < 90:
-        return f"{minutes} minutes ago"
-    hours = minutes // 60
-    if hours < 36:
-        return f"{hours} hours ago"
-    return f"{hours // 24} days ago"
-
-
-def uk(when: Optional[datetime]) -> str:
-    """A stored (naive UTC) time as UK local time, the way staff read it."""
-    if when is None:
-        return ""
-    return when.replace(tzinfo=timezone.utc).astimezone(UK).strftime("%a %-d %b %Y, %H:%M")
-
 
 def create_app(settings, db: Optional[Database] = None) -> Starlette:
-    db = db or Database.from_settings(settings)
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals.update(ago=ago, uk=uk, LABELS=LABELS, OUTCOMES=triage.OUTCOMES, ROLE_NAMES=ROLE_NAMES,
-                                 state=triage.state)
-
-    def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
-        return templates.TemplateResponse(request, name, context, status_code=status_code)
+    console = Console.create(settings, db)
+    db, page = console.db, console.page
 
     # -- log-in ------------------------------------------------------------------------------
 
@@ -82,11 +50,15 @@ def create_app(settings, db: Optional[Database] = None) -> Starlette:
         if not auth.same(form.get("csrf"), request.cookies.get(auth.LOGIN_COOKIE)):
             return login_form(request, "The log-in page had expired. Please try again.", 400)
         login_name, password = str(form.get("login") or ""), str(form.get("password") or "")
-        with db.session() as s:
-            result = check_login(s, login_name[:200], password[:1000])
-            token = open_session(s, result.staff) if result.staff else None
+
+        def check():  # argon2 takes tens of milliseconds: off the event loop
+            with db.session() as s:
+                result = check_login(s, login_name[:200], password[:1000])
+                return result.problem, (open_session(s, result.staff) if result.staff else None)
+
+        problem, token = await run_in_threadpool(check)
         if token is None:
-            return login_form(request, result.problem, 401)
+            return login_form(request, problem, 401)
         nxt = str(form.get("next") or "")
         target = nxt if nxt.startswith("/") and not nxt.startswith("//") else "/alerts"
         response = RedirectResponse(target, status_code=303)
@@ -96,15 +68,14 @@ def create_app(settings, db: Optional[Database] = None) -> Starlette:
         return response
 
     async def logout(request: Request) -> Response:
-        with db.session() as s:
-            person = auth.who(request, s)
-            if person is not None:
-                await auth.check_csrf(request, person)
-                record(s, person.staff, "logout")
-            close_session(s, request.cookies.get(auth.COOKIE))
-        response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(auth.COOKIE)
-        return response
+        def leave(s, person, form) -> Response:
+            record(s, person.staff, "logout")
+            close_session(s, person.token)
+            response = RedirectResponse("/login", status_code=303)
+            response.delete_cookie(auth.COOKIE)
+            return response
+
+        return await auth.post(console, request, leave)
 
     # -- alerts ------------------------------------------------------------------------------
 
@@ -113,10 +84,10 @@ def create_app(settings, db: Optional[Database] = None) -> Starlette:
         with db.session() as s:
             person = auth.need(request, s)
             rows = triage.queue(s, person.staff, include_closed=show_closed)
-            names = _names(s, [a.owner_id for a in rows])
+            owners = names(s, [a.owner_id for a in rows])
             record(s, person.staff, "view_alerts", count=len(rows))
-            return page(request, "alerts.html", who=person, alerts=rows, names=names, show_closed=show_closed,
-                        now=utcnow())
+            return page(request, "alerts.html", who=person, alerts=rows, names=owners, show_closed=show_closed,
+                        now=utcnow(), men=casework.names_of(s, console.vault, [a.participant_id for a in rows]))
 
     def alert(request: Request) -> Response:
         code = request.path_params["code"]
@@ -127,33 +98,32 @@ def create_app(settings, db: Optional[Database] = None) -> Starlette:
             except triage.TriageError as exc:
                 raise HTTPException(404, str(exc)) from exc
             return page(request, "alert.html", who=person, a=a, history=history(s, a.id),
-                        sent=notifications(s, a.id), names=_names(s, [a.owner_id, a.closed_by, a.acknowledged_by]),
+                        man=casework.names_of(s, console.vault, [a.participant_id]).get(a.participant_id, ""),
+                        sent=notifications(s, a.id), names=names(s, [a.owner_id, a.closed_by, a.acknowledged_by]),
                         problem=request.query_params.get("problem"), done=request.query_params.get("done"))
 
     async def alert_action(request: Request) -> Response:
         code, action = request.path_params["code"], request.path_params["action"]
-        with db.session() as s:
-            person = auth.need(request, s)
-            form = await auth.check_csrf(request, person)
+        steps = {
+            "ack": (lambda s, staff, form: triage.ack(s, staff, code), "Acknowledged: no more reminders will go out."),
+            "take": (lambda s, staff, form: triage.take(s, staff, code), "It's yours: you are following this up."),
+            "note": (lambda s, staff, form: triage.note(s, staff, code, form.get("note", "")), "Note added."),
+            "close": (lambda s, staff, form: triage.close(s, staff, code, form.get("outcome", ""),
+                                                          form.get("note", "")), "Closed."),
+        }
+        if action not in steps:
+            raise HTTPException(404, "There is no such action.")
+        step, done = steps[action]
+
+        def act(s, person, form) -> Response:
             try:
-                if action == "ack":
-                    triage.ack(s, person.staff, code)
-                    done = "Acknowledged: no more reminders will go out."
-                elif action == "take":
-                    triage.take(s, person.staff, code)
-                    done = "It's yours: you are following this up."
-                elif action == "note":
-                    triage.note(s, person.staff, code, str(form.get("note") or ""))
-                    done = "Note added."
-                elif action == "close":
-                    triage.close(s, person.staff, code, str(form.get("outcome") or ""), str(form.get("note") or ""))
-                    done = "Closed."
-                else:
-                    raise HTTPException(404, "There is no such action.")
+                step(s, person.staff, form)
             except triage.TriageError as exc:
                 s.rollback()
                 return RedirectResponse(f"/alerts/{quote(code)}?problem={quote(str(exc))}", status_code=303)
-        return RedirectResponse(f"/alerts/{quote(code)}?done={quote(done)}", status_code=303)
+            return RedirectResponse(f"/alerts/{quote(code)}?done={quote(done)}", status_code=303)
+
+        return await auth.post(console, request, act)
 
     # -- audit -------------------------------------------------------------------------------
 
@@ -162,9 +132,9 @@ def create_app(settings, db: Optional[Database] = None) -> Starlette:
             person = auth.need(request, s, roles=("supervisor",))
             rows = list(s.execute(select(AuditEntry).where(AuditEntry.site_id == person.staff.site_id)
                                   .order_by(AuditEntry.id.desc()).limit(300)).scalars())
-            names = _names(s, [r.staff_id for r in rows])
+            who_names = names(s, [r.staff_id for r in rows])
             record(s, person.staff, "view_audit")
-            return page(request, "audit.html", who=person, rows=rows, names=names)
+            return page(request, "audit.html", who=person, rows=rows, names=who_names)
 
     def home(request: Request) -> Response:
         return RedirectResponse("/alerts", status_code=303)
@@ -186,6 +156,8 @@ def create_app(settings, db: Optional[Database] = None) -> Starlette:
         Route("/alerts/{code:str}", alert),
         Route("/alerts/{code:str}/{action:str}", alert_action, methods=["POST"]),
         Route("/audit", audit),
+        *people.routes(console),
+        *reports.routes(console),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ], exception_handlers={HTTPException: on_http_error}, middleware=[Middleware(SecurityHeaders)])
 
@@ -223,10 +195,3 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
-
-
-def _names(s, ids) -> dict:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    return {p.id: p.name for p in s.execute(select(Staff).where(Staff.id.in_(wanted))).scalars()}

@@ -10,10 +10,13 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 
 from coach.core.accounts import session_for
 from coach.core.db.models import Staff
@@ -53,12 +56,24 @@ def same(a: Optional[str], b: Optional[str]) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
 
 
-async def check_csrf(request: Request, person: Who) -> dict:
-    """The posted form, if its CSRF token is this session's; else 403."""
-    form = await request.form()
-    if not same(form.get("csrf"), person.csrf):
-        raise HTTPException(403, "This form has expired. Go back, reload the page and try again.")
-    return dict(form)
+FORM_LIMIT = 20_000  # characters in any one field: notes are capped at 2,000
+
+
+async def post(console, request: Request, handle: Callable[[Session, Who, dict], Response],
+               roles: Iterable[str] = ("facilitator", "iss", "supervisor")) -> Response:
+    """A form post: read the form, then, in a worker thread and one transaction, check who is
+    asking and the form's CSRF token (this session's, else 403), and run ``handle``."""
+    raw = await request.form()
+    form = {k: str(v)[:FORM_LIMIT] for k, v in raw.items() if isinstance(v, str)}
+
+    def work() -> Response:
+        with console.db.session() as s:
+            person = need(request, s, roles)
+            if not same(form.get("csrf"), person.csrf):
+                raise HTTPException(403, "This form has expired. Go back, reload the page and try again.")
+            return handle(s, person, form)
+
+    return await run_in_threadpool(work)
 
 
 def new_login_token() -> str:

@@ -10,8 +10,8 @@ import pytest
 
 from tests.unit.cli.conftest import ROOT
 
-COMMANDS = ["db", "content", "train", "test", "up", "chat", "worker", "staff", "alerts", "checks", "risk", "enrol",
-            "participants", "site", "unlink", "telegram", "settings", "report"]
+COMMANDS = ["db", "content", "train", "test", "up", "chat", "demo", "web", "worker", "staff", "alerts", "checks",
+            "risk", "enrol", "participants", "site", "unlink", "telegram", "settings", "report"]
 
 
 def test_python_dash_m_lists_every_command_in_order():

@@ -102,7 +102,7 @@ class FakeStack:
     instances: list = []
     fail_with = None
 
-    def __init__(self, settings):
+    def __init__(self, settings, web=False):
         self.procs = {"rasa": FakeProcess()}
         self.stopped = False
         FakeStack.instances.append(self)
@@ -128,9 +128,10 @@ def stack(monkeypatch):
 def test_up_stops_everything_when_one_process_stops(cli, private, trained, stack):
     code, out, err = cli("up")
     assert code == 0
-    assert out.splitlines()[-6:] == [
-        "Starting the action server, Rasa and the worker (about 30-60 seconds)...",
+    assert out.splitlines()[-7:] == [
+        "Starting the action server, Rasa, the worker and the staff console (about 30-60 seconds)...",
         "Coach is up on http://127.0.0.1:5005: channels: REST (POST /webhooks/rest/webhook).",
+        "Staff console: http://127.0.0.1:8000/ (log-ins: coach staff add --login, or coach demo)",
         "Telegram and SMS are off (no TELEGRAM_* or TWILIO_* variables set): REST channel only.",
         "Press Ctrl-C to stop.",
         "Stopping...",

@@ -145,7 +145,7 @@ def test_forms_without_the_session_token_are_refused(web, site):
 def test_the_queue_puts_open_urgent_alerts_first_and_shows_what_he_said(web, site):
     c = log_in(web, "fay")
     page = c.get("/alerts").page
-    assert page.index("suicide or self-harm") < page.index("partner or ex-partner may be at risk")
+    assert page.index("Suicide or self-harm") < page.index("Partner or ex-partner may be at risk")
     assert "I want to end it tonight" in page and "Urgent: danger now" in page
 
 
