@@ -71,16 +71,22 @@ def rasa_env(settings: Settings) -> Dict[str, str]:
     return env
 
 
+def risk_feedback_path(settings: Settings) -> Path:
+    """Reviewed false alarms from the console, if a clinician saved some (coach risk false-alarms)."""
+    return Path(settings.home) / "risk-feedback.yml"
+
+
 def train_risk(settings: Settings, force: bool = False) -> Optional[dict]:
     """Train the risk model if its data or recipe changed (or ``force``): its report, or None."""
     from escalation.cache import model_path as risk_model_path
     from escalation.model.train import TrainingError, is_fresh, train_model
 
     path = risk_model_path(settings.models_dir)
-    if not force and is_fresh(path, settings.content_dir):
+    feedback = risk_feedback_path(settings)
+    if not force and is_fresh(path, settings.content_dir, feedback):
         return None
     try:
-        return train_model(settings.content_dir, path)
+        return train_model(settings.content_dir, path, feedback=feedback)
     except TrainingError as exc:
         raise StackError(f"the risk model's training data has problems:\n{exc}") from None
 

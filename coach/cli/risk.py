@@ -21,6 +21,10 @@ def register(sub) -> None:
     ev.add_argument("file", help=".jsonl ({text, escalate, category, severity?} a line) or a test set .yml")
     ev.add_argument("--limit", type=int, default=30, help="misses and false alarms to list (default 30)")
     ev.set_defaults(func=cmd_risk_eval)
+    fa = risk.add_parser("false-alarms", help="alerts the console closed as false alarms, as reviewable training "
+                                               "data for COACH_HOME/risk-feedback.yml")
+    fa.add_argument("--site", help="one site only (its code)")
+    fa.set_defaults(func=cmd_risk_false_alarms)
 
 
 def decider():
@@ -68,4 +72,44 @@ def cmd_risk_eval(args) -> int:
     else:
         records = load_records(path)
     print(format_measure(measure(decider(), records), title=f"Risk decision on {path}", limit=args.limit))
+    return 0
+
+
+def false_alarms_yaml(rows) -> str:
+    """Reviewable training data: each text with its code, date and the staff note as a comment."""
+    out = ["# Alerts closed as false alarms in the staff console, newest last.",
+           "# Review each one with a clinician: delete any line that was not really a false alarm.",
+           "# Then save this file as COACH_HOME/risk-feedback.yml (it stays out of git, with the",
+           "# databases) and run `coach train --risk`: the risk model learns them as must-not-escalate.",
+           "no_escalate:", "  staff_false_alarm:"]
+    for alert, note in rows:
+        comment = " ".join((note or "").split())[:120]
+        out.append(f"    - {json.dumps(' '.join(alert.text.split()), ensure_ascii=False)}"
+                   f"  # {alert.code} {alert.created_at:%Y-%m-%d} {alert.category}{': ' + comment if comment else ''}")
+    return "\n".join(out) + "\n"
+
+
+def cmd_risk_false_alarms(args) -> int:
+    from sqlalchemy import select
+
+    from coach.cli.common import db
+    from coach.core.accounts import record
+    from coach.core.db.models import Alert, AlertEvent, Site
+
+    with db().session() as s:
+        q = select(Alert).where(Alert.outcome == "false_alarm").order_by(Alert.created_at)
+        if args.site:
+            site = s.execute(select(Site).where(Site.code == args.site)).scalar_one_or_none()
+            if site is None:
+                return fail(f"no site {args.site!r}")
+            q = q.where(Alert.site_id == site.id)
+        rows = []
+        for alert in s.execute(q).scalars():
+            notes = [e.detail.get("text", "") for e in s.execute(select(AlertEvent).where(
+                AlertEvent.alert_id == alert.id, AlertEvent.kind == "note").order_by(AlertEvent.id)).scalars()]
+            rows.append((alert, notes[-1] if notes else ""))
+        record(s, None, "export_false_alarms", detail={"count": len(rows), "site": args.site})
+    sys.stdout.write(false_alarms_yaml(rows))
+    if not rows:
+        print("coach: no alerts have been closed as false alarms yet", file=sys.stderr)
     return 0

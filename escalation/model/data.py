@@ -18,6 +18,11 @@ intents in ``LANGUAGE_NEGATIVES`` ("bye", "dunno", "yes", "6", "say again"...) a
 that must not escalate (group ``language_<intent>``). Round 12's goodbye notes had taught
 the model that "bye" on its own was a suicide risk.
 
+Staff feedback is read too, when there is some: alerts the console closed as false alarms,
+exported by `coach risk false-alarms`, reviewed by a clinician and saved (outside git, with
+the databases) as ``COACH_HOME/risk-feedback.yml`` in the same layout. Passed in as
+``feedback``; it changes the fingerprint like any other file.
+
 Reading is strict: an unknown category or severity, an empty text, or the same text
 labelled both ways is a problem with its file and line, never silently dropped.
 """
@@ -68,9 +73,13 @@ def language_files(content_dir: Path) -> List[Path]:
     return sorted(p for p in (Path(content_dir) / LANGUAGE).glob("*.yml") if p.stem in LANGUAGE_NEGATIVES)
 
 
-def data_fingerprint(content_dir: Path) -> str:
+def _feedback(feedback: Optional[Path]) -> List[Path]:
+    return [Path(feedback)] if feedback is not None and Path(feedback).is_file() else []
+
+
+def data_fingerprint(content_dir: Path, feedback: Optional[Path] = None) -> str:
     h = hashlib.sha256()
-    for path in model_files(content_dir) + language_files(content_dir):
+    for path in model_files(content_dir) + language_files(content_dir) + _feedback(feedback):
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
@@ -160,8 +169,8 @@ def _read_language(path: Path, shown: str, problems: List[str]) -> List[Example]
             for i, item in enumerate(items) if isinstance(item, str) and item.strip()]
 
 
-def read_examples(content_dir: Path, display=None) -> Tuple[List[Example], List[str]]:
-    """Every labelled message in content/safety/model/, and every problem found."""
+def read_examples(content_dir: Path, display=None, feedback: Optional[Path] = None) -> Tuple[List[Example], List[str]]:
+    """Every labelled message in content/safety/model/ (and ``feedback``), and every problem found."""
     problems: List[str] = []
     examples: List[Example] = []
     files = model_files(content_dir)
@@ -172,6 +181,8 @@ def read_examples(content_dir: Path, display=None) -> Tuple[List[Example], List[
         examples += _read_file(path, shown, problems)
     for path in language_files(content_dir):
         examples += _read_language(path, display(path) if display else str(path), problems)
+    for path in _feedback(feedback):
+        examples += _read_file(path, str(path), problems)
     seen: Dict[str, Example] = {}
     unique: List[Example] = []
     for ex in examples:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from escalation.model.classifier import FORMAT, NONE, Guess, RiskModel, Thresholds
 from escalation.model.data import data_fingerprint, read_examples
@@ -157,10 +157,11 @@ def _cross_validated(texts: List[str], labels: List[str], severities: List[str])
     return guesses
 
 
-def train_model(content_dir: Path, out: Path, display=None) -> Dict:
-    """Train, set thresholds, save to ``out``; returns the report (also saved beside it as JSON)."""
+def train_model(content_dir: Path, out: Path, display=None, feedback: Optional[Path] = None) -> Dict:
+    """Train, set thresholds, save to ``out``; returns the report (also saved beside it as JSON).
+    ``feedback``: reviewed false alarms from the console (escalation/model/data.py)."""
     started = time.perf_counter()
-    examples, problems = read_examples(Path(content_dir), display)
+    examples, problems = read_examples(Path(content_dir), display, feedback)
     if problems:
         raise TrainingError("\n".join(problems))
     texts = [e.text for e in examples]
@@ -170,7 +171,7 @@ def train_model(content_dir: Path, out: Path, display=None) -> Dict:
     guesses = _cross_validated(texts, labels, severities)
     thresholds = choose_thresholds(guesses, labels, severities, kinds)
     report = {
-        "data": data_fingerprint(Path(content_dir)), "recipe": RECIPE, "seed": SEED,
+        "data": data_fingerprint(Path(content_dir), feedback), "recipe": RECIPE, "seed": SEED,
         "counts": {c: labels.count(c) for c in sorted(set(labels))},
         "thresholds": thresholds.to_dict(),
         "cross_validated": figures(guesses, labels, severities, thresholds, kinds),
@@ -182,7 +183,7 @@ def train_model(content_dir: Path, out: Path, display=None) -> Dict:
     return report
 
 
-def is_fresh(path: Path, content_dir: Path) -> bool:
+def is_fresh(path: Path, content_dir: Path, feedback: Optional[Path] = None) -> bool:
     """The saved model was trained on today's data with today's recipe."""
     report = Path(path).with_suffix(".json")
     if not (Path(path).exists() and report.exists()):
@@ -191,4 +192,4 @@ def is_fresh(path: Path, content_dir: Path) -> bool:
         saved = json.loads(report.read_text())
     except ValueError:
         return False
-    return saved.get("data") == data_fingerprint(Path(content_dir)) and saved.get("recipe") == RECIPE
+    return saved.get("data") == data_fingerprint(Path(content_dir), feedback) and saved.get("recipe") == RECIPE

@@ -87,3 +87,23 @@ def test_the_fingerprint_changes_with_the_data(tmp_path):
     before = data_fingerprint(tmp_path)
     write(tmp_path, full('  more:\n    - "one more"\n'))
     assert data_fingerprint(tmp_path) != before
+
+
+def test_reviewed_false_alarms_from_the_console_train_as_must_not_escalate(tmp_path):
+    from coach.cli.risk import false_alarms_yaml
+    from escalation.model.data import data_fingerprint
+
+    write(tmp_path, full())
+    before = data_fingerprint(tmp_path, tmp_path / "missing.yml")
+    alert = type("A", (), dict(text="that match nearly\nkilled me lol", code="K7Q2MX", category="suicide_self_harm",
+                               created_at=__import__("datetime").datetime(2026, 11, 26)))
+    feedback = tmp_path / "risk-feedback.yml"
+    feedback.write_text(false_alarms_yaml([(alert, "He meant\nthe football.")]))
+    examples, problems = read_examples(tmp_path, feedback=feedback)
+    assert problems == []
+    (ex,) = [e for e in examples if e.group == "staff_false_alarm"]
+    assert ex.text == "that match nearly killed me lol" and not ex.escalate
+    assert data_fingerprint(tmp_path, feedback) != before  # the model is stale until retrained
+    feedback.write_text(feedback.read_text() + '    - "suicide_self_harm message 3"\n')  # a real disclosure
+    _, problems = read_examples(tmp_path, feedback=feedback)
+    assert len(problems) == 1 and "risk-feedback.yml" in problems[0] and "also labelled" in problems[0]
