@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 from urllib.parse import unquote, urlparse
 
-from coach.core.settings import Settings
+from coach.core.settings import Settings, make_private
 
 MODEL_NAME = "coach"
 
@@ -194,24 +194,27 @@ class Stack:
         out = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            out = open(self.log_dir / f"{name}.log", "ab")
+            out = open(self.log_dir / f"{name}.log", "ab", opener=lambda path, flags: os.open(path, flags, 0o600))
             self._logs.append(out)
         self.procs[name] = subprocess.Popen(
             cmd, cwd=self.settings.bot_dir, env=env, stdout=out, stderr=subprocess.STDOUT if out else None,
             start_new_session=True,  # its own process group: Ctrl-C here is handled by us
+            umask=0o077,  # what they create (Rasa's tracker.db, logs) is the owner's alone
         )
 
     def start(self) -> "Stack":
         s = self.settings
         if not model_path(s).exists():
             raise StackError("no trained model; run `coach train` (or `make train`) first")
+        make_private(s.home)
         files = write_run_files(s)
         env = rasa_env(s)
         action_env = dict(env, SANIC_HOST=s.action_host)
         self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions",
                                 "--port", str(s.action_port)], action_env)
         self._spawn("rasa", [
-            bin_path("rasa"), "run", "--enable-api", f"--auth-token={s.rasa_auth_token}",  # "=": it may start with "-"
+            # bot.serve adds RASA_AUTH_TOKEN from the environment: never on the command line (ps)
+            sys.executable, "-m", "bot.serve", "run", "--enable-api",
             "--interface", s.rasa_host, "--port", str(s.rasa_port), "--model", str(model_path(s)),
             "--endpoints", str(files["endpoints"]), "--credentials", str(files["credentials"]),
         ], env)

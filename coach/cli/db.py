@@ -12,6 +12,9 @@ def register(sub) -> None:
 
 
 def cmd_db_upgrade(args) -> int:
+    from coach.core.settings import make_private
+
     db().upgrade()
+    make_private(settings().home)
     print(f"Database ready: {safe_url(settings().database_url)}")
     return 0

@@ -245,6 +245,17 @@ def declarations():
     return [(f.name, f.metadata) for f in dataclasses.fields(Settings)]
 
 
+def make_private(home: Path) -> None:
+    """COACH_HOME holds the databases, logs and keys: only its owner may enter it, and the
+    SQLite files in it are the owner's alone (other local users could read disclosures)."""
+    home = Path(home)
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(home, 0o700)
+    for path in home.iterdir():
+        if path.is_file() and (path.suffix in (".db", ".json") or path.name.endswith((".db-wal", ".db-shm"))):
+            os.chmod(path, 0o600)
+
+
 def _dev_secrets(home: Path) -> dict:
     """Development and test only: generate keys once and keep them in COACH_HOME (gitignored)."""
     from cryptography.fernet import Fernet
@@ -252,7 +263,7 @@ def _dev_secrets(home: Path) -> dict:
     path = home / "dev-secrets.json"
     if path.exists():
         return json.loads(path.read_text())
-    home.mkdir(parents=True, exist_ok=True)
+    make_private(home)
     data = {
         "COACH_SECRET_KEY": Fernet.generate_key().decode(),
         "COACH_HASH_KEY": secrets.token_urlsafe(32),

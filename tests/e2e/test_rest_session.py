@@ -14,6 +14,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -65,7 +66,11 @@ def test_whole_session_over_rest_with_a_restart(stack_settings, tmp_path):
     content = load_content(ROOT / "content")
     flow = content.sessions[1]
     sender = "e2e-phone-handle"
-    with Stack(s, log_dir=tmp_path / "logs"):
+    with Stack(s, log_dir=tmp_path / "logs") as stack:
+        # Rasa's API token is not on any process's command line (any local user can read those)
+        for proc in stack.procs.values():
+            assert s.rasa_auth_token.encode() not in Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        assert oct(Path(s.home).stat().st_mode & 0o777) == "0o700"  # nobody else may read the databases
         # bad bodies get a clear 400, and nothing reaches the dialogue
         assert post(s, None, raw=b"{not json")[0] == 400
         assert post(s, {"sender": sender})[0] == 400
