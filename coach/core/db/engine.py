@@ -42,7 +42,9 @@ def _sqlite_path(url: str) -> str:
 
 def make_engine(url: str) -> Engine:
     """A new engine for ``url``; for SQLite the parent folder is created."""
-    kwargs: dict = {"future": True, "pool_pre_ping": True}
+    # hide_parameters: a database error's message (and so the logs) never carries the values
+    # of the statement: they can be what he disclosed.
+    kwargs: dict = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         path = _sqlite_path(url)
         if path and path != ":memory:":
