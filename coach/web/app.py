@@ -24,7 +24,7 @@ from coach.core.db import Database
 from coach.core.db.models import AuditEntry, utcnow
 from coach.programme import casework
 from coach.web import auth, people, reports
-from coach.web.console import HERE, Console, names
+from coach.web.console import HERE, Console, names, uk
 from escalation import triage
 from escalation.reports import history, notifications
 
@@ -86,8 +86,10 @@ def create_app(settings, db: Optional[Database] = None) -> Starlette:
             rows = triage.queue(s, person.staff, include_closed=show_closed)
             owners = names(s, [a.owner_id for a in rows])
             record(s, person.staff, "view_alerts", count=len(rows))
+            told = {a.id: _told(notifications(s, a.id)) for a in rows}
             return page(request, "alerts.html", who=person, alerts=rows, names=owners, show_closed=show_closed,
-                        now=utcnow(), men=casework.names_of(s, console.vault, [a.participant_id for a in rows]))
+                        now=utcnow(), men=casework.names_of(s, console.vault, [a.participant_id for a in rows]),
+                        told=told)
 
     def alert(request: Request) -> Response:
         code = request.path_params["code"]
@@ -162,6 +164,17 @@ def create_app(settings, db: Optional[Database] = None) -> Starlette:
     ], exception_handlers={HTTPException: on_http_error}, middleware=[Middleware(SecurityHeaders)])
 
     return app
+
+
+def _told(sent) -> str:
+    """Who was told and when, in a line: "Fay 21:58, Sam 22:08"; or why nobody was yet."""
+    done = [n for n in sent if n.status == "sent" and n.sent_at]
+    if done:
+        first = {}
+        for n in sorted(done, key=lambda n: n.sent_at):
+            first.setdefault(n.staff_name, n.sent_at)
+        return ", ".join(f"{name} {uk(at)[-5:]}" for name, at in first.items())
+    return "sending now" if sent else "nobody yet: check the on-call rota"
 
 
 class SecurityHeaders:

@@ -147,6 +147,8 @@ def test_the_queue_puts_open_urgent_alerts_first_and_shows_what_he_said(web, sit
     page = c.get("/alerts").page
     assert page.index("Suicide or self-harm") < page.index("Partner or ex-partner may be at risk")
     assert "I want to end it tonight" in page and "Urgent: danger now" in page
+    assert "He had just been asked: “How was your week?”" in page
+    assert "Told: sending now" in page  # queued for Fay and Isla; the worker sends them
 
 
 def test_an_iss_worker_sees_only_partner_and_child_alerts(web, site):
@@ -224,3 +226,14 @@ def test_pages_are_not_cached_and_cannot_be_framed(web, site):
     r = log_in(web, "fay").get("/alerts")
     assert r.headers["cache-control"] == "no-store" and "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert 'name="viewport"' in r.page and 'lang="en-GB"' in r.page
+
+
+def test_the_queue_says_who_was_told_and_when(web, site):
+    from datetime import datetime
+
+    with db_session() as s:
+        alert = s.execute(select(Alert).where(Alert.code == site.codes["suicide"])).scalar_one()
+        for n in s.execute(select(AlertNotification).where(AlertNotification.alert_id == alert.id)).scalars():
+            n.status, n.sent_at = "sent", datetime(2026, 7, 1, 20, 58)  # 21:58 in the UK (BST)
+    page = log_in(web, "fay").get("/alerts").page
+    assert "Told: Fay 21:58" in page
