@@ -10,16 +10,18 @@ own channel can never acknowledge: only a contact registered with ``coach staff`
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable, Callable, Dict, Sequence
+from typing import Awaitable, Callable, Dict, Optional, Sequence
 
 from sqlalchemy import select
 
 from bot.runtime import Runtime
-from coach.core.db.models import Alert, AlertEvent, Site
+from coach.core.accounts import record
+from coach.core.db.models import Alert, AlertEvent, Site, Staff
 from coach.core.text.render import render
 from coach.messaging.inbound import Inbound
 from escalation.alerts import AckError, acknowledge
 from escalation.notify import AlertView, format_info, split_followups
+from escalation.triage import can_see
 
 Say = Callable[[str, Sequence[str]], Awaitable[None]]
 HELP = "Staff commands: ACK <code> to acknowledge an alert, INFO <code> for details."
@@ -43,7 +45,7 @@ class StaffDesk:
                 await self.say(inbound.sender, [reply])
             return
         if command == "INFO" and code:
-            await self.say(inbound.sender, [await asyncio.to_thread(self.info, code, templates)])
+            await self.say(inbound.sender, [await asyncio.to_thread(self.info, staff_id, code, templates)])
             return
         await self.answer_button(inbound)
         await self.say(inbound.sender, [HELP])
@@ -51,19 +53,32 @@ class StaffDesk:
     def ack(self, staff_id: int, code: str, templates: Dict[str, str]) -> str:
         try:
             with self.rt.db.session() as s:
+                if _visible(s, staff_id, code) is None:  # another site's, or not for an ISS worker
+                    return templates["ack_unknown"]
                 alert = acknowledge(s, code, staff_id=staff_id, via=self.channel)
                 already = alert.acknowledged_by != staff_id or alert.acknowledged_via != self.channel
                 return render(templates["ack_already" if already else "ack_done"], {"code": alert.code})
         except AckError:
             return templates["ack_unknown"]
 
-    def info(self, code: str, templates: Dict[str, str]) -> str:
+    def info(self, staff_id: int, code: str, templates: Dict[str, str]) -> str:
         with self.rt.db.session() as s:
-            alert = s.execute(select(Alert).where(Alert.code == code.strip().upper())).scalar_one_or_none()
+            alert = _visible(s, staff_id, code)
             if alert is None:
                 return templates["ack_unknown"]
+            record(s, s.get(Staff, staff_id), "view_alert", participant_id=alert.participant_id, alert_id=alert.id,
+                   via=self.channel)
             events = s.execute(select(AlertEvent).where(AlertEvent.alert_id == alert.id)).scalars().all()
             view = AlertView(alert.code, alert.participant_id, s.get(Site, alert.site_id).code, alert.severity,
                              alert.category, alert.text, alert.context or [], split_followups(events),
                              alert.matched or [])
             return format_info(templates, view)
+
+
+def _visible(s, staff_id: int, code: str) -> Optional[Alert]:
+    """The alert with this code if this member of staff may see it (escalation.triage.can_see:
+    their own site; for an ISS worker, partner and child alerts only); else None, and they are
+    told only that the code is unknown."""
+    alert = s.execute(select(Alert).where(Alert.code == (code or "").strip().upper())).scalar_one_or_none()
+    return alert if alert is not None and can_see(s.get(Staff, staff_id), alert) else None
+

@@ -53,6 +53,7 @@ def cmd_alerts_show(args) -> int:
     a = find_alert(db(), args.code)
     if a is None:
         return fail(f"no alert {args.code}; see `coach alerts list`")
+    _audit("view_alert", a.code)
     print(f"Alert {a.code}: {a.participant_id}, {a.category}/{a.severity}, from the {a.source}, {a.status}")
     print(f"He wrote: {a.text}")
     print("Matched: " + ", ".join(a.matched))
@@ -70,8 +71,32 @@ def cmd_alerts_ack(args) -> int:
     try:
         with db().session() as s:
             alert = acknowledge(s, args.code, staff_id=args.staff, via="cli",
-                                actor=f"cli:{args.staff}" if args.staff else "cli")
+                                actor=f"cli:{args.staff}" if args.staff else f"cli:{os_user()}")
             print(f"Alert {alert.code} acknowledged.")
     except AckError as exc:
         return fail(str(exc))
     return 0
+
+
+def os_user() -> str:
+    """Who ran the command, as the system knows them (the audit's actor when no --staff)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name for this uid (a container): the number will do
+        import os
+
+        return str(os.getuid())
+
+
+def _audit(action: str, code: str) -> None:
+    from sqlalchemy import select
+
+    from coach.core.accounts import record
+    from coach.core.db.models import Alert
+
+    with db().session() as s:
+        alert = s.execute(select(Alert).where(Alert.code == code)).scalar_one()
+        record(s, None, action, participant_id=alert.participant_id, alert_id=alert.id, actor=f"cli:{os_user()}",
+               site_id=alert.site_id)

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from coach.cli.alerts import os_user
 from coach.core.db.models import AlertNotification
 from coach.core.identity import IdentityVault
 from coach.programme.enrolment import enrol
@@ -57,7 +58,8 @@ def test_list_open_limit_and_history(cli, alerts):
     assert out.startswith(alerts["a"]) and alerts["b"] not in out
     out = cli("alerts", "list", "--history")[1]
     assert re.search(rf"^{alerts['b']} .* ACKNOWLEDGED by cli via cli at {STAMP}$", out, re.M)
-    assert re.search(rf"^      {STAMP}  acknowledged         cli          via=cli, cancelled=0$", out, re.M)
+    who = f"cli:{os_user()}"  # no --staff: the system user who ran it
+    assert re.search(rf"^      {STAMP}  acknowledged         {re.escape(who):<12} via=cli, cancelled=0$", out, re.M)
     assert re.search(rf"^      {STAMP}  detected             system       source=detector, category=suicide, "
                      rf"severity=imminent$", out, re.M)  # matched words are left out of the list
 
@@ -77,6 +79,16 @@ def test_show(cli, alerts):
     assert [line.split()[2] for line in out.splitlines()[7:]] == ["detected", "queued"]
 
 
+def test_show_is_audited(cli, alerts):
+    from coach.core.db.models import AuditEntry
+    from tests.conftest import db_session
+
+    cli("alerts", "show", alerts["a"])
+    with db_session() as s:
+        [entry] = s.query(AuditEntry).filter(AuditEntry.action == "view_alert").all()
+    assert (entry.actor, entry.participant_id) == (f"cli:{os_user()}", alerts["first"])
+
+
 def test_show_unknown(cli, alerts):
     assert cli("alerts", "show", "nope") == (1, "", "coach: no alert nope; see `coach alerts list`\n")
 
@@ -88,6 +100,7 @@ def test_ack(cli, alerts):
     assert cli("alerts", "ack", alerts["a"]) == (0, f"Alert {alerts['a']} acknowledged.\n", "")  # again: audited
     out = cli("alerts", "list", "--history")[1]
     assert re.search(rf"^{alerts['a']} .* ACKNOWLEDGED by Fay via cli at {STAMP}$", out, re.M)
-    assert re.search(r"  acknowledged         cli:1 ", out) and re.search(r"  ack_repeated         cli ", out)
+    assert re.search(r"  acknowledged         cli:1 ", out)
+    assert re.search(rf"  ack_repeated         {re.escape('cli:' + os_user())} ", out)
     assert cli("alerts", "ack", "NOPE") == (
         1, "", "coach: no alert with code 'NOPE'; check the code in the alert message\n")

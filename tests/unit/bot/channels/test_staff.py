@@ -157,3 +157,25 @@ def test_staff_acknowledge_by_sms(rt, code, tw):
     assert (a.status, a.acknowledged_by, a.acknowledged_via) == ("acknowledged", isla, "sms")
     assert tw.sent_bodies(phone) == [render(templates()["ack_done"], {"code": code})]
     assert rasa.messages == [] and tw.sent_messages()[0].params["From"] == OURS
+
+
+def test_staff_see_and_acknowledge_only_alerts_of_their_own_site_and_role(rt, code, tg):
+    """INFO and ACK follow the console's rules: another site's facilitator, or an ISS worker
+    for a suicide alert, is told only that the code is unknown; nothing changes."""
+    with db_session() as s:
+        add_staff(s, rt.vault, "south", "Sue", "facilitator", telegram_chat_id="90011")
+        add_staff(s, rt.vault, "north", "Isla", "iss", telegram_chat_id="90012")
+    for chat in ("90011", "90012"):
+        staff_says(rt, f"INFO {code}", chat=chat)
+        staff_says(rt, f"ACK {code}", chat=chat)
+        assert tg.sent_texts(chat) == [templates()["ack_unknown"]] * 2
+    assert alert(code).status == "open"
+
+
+def test_info_is_audited(rt, code, staff_id):
+    from coach.core.db.models import AuditEntry
+
+    staff_says(rt, f"INFO {code}")
+    with db_session() as s:
+        [entry] = s.query(AuditEntry).filter(AuditEntry.action == "view_alert").all()
+    assert (entry.staff_id, entry.alert_id, entry.detail) == (staff_id, alert(code).id, {"via": "telegram"})
