@@ -15,6 +15,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Optional
 
 from argon2 import PasswordHasher
@@ -32,7 +33,13 @@ LONGEST = timedelta(hours=12)
 MIN_PASSWORD = 10
 
 _hasher = PasswordHasher()
-_DUMMY = _hasher.hash("not a real password, only to spend the same time")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to check unknown log-ins against (the same time as a real one). Made on first
+    use, not at import: the Rasa process and every `coach` command import this module."""
+    return _hasher.hash("not a real password, only to spend the same time")
 
 
 class AccountError(ValueError):
@@ -71,7 +78,7 @@ def check_login(s: Session, login: str, password: str, now: Optional[datetime] =
     wrong = "That log-in and password don't match. Check them and try again."
     if staff is None or not staff.password_hash or not staff.active:
         try:
-            _hasher.verify(_DUMMY, password or "")
+            _hasher.verify(_dummy_hash(), password or "")
         except VerificationError:
             pass
         record(s, None, "login_failed", detail={"login": login[:80]})

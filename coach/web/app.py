@@ -19,7 +19,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from coach.core.accounts import IDLE, check_login, close_session, open_session, record
+from coach.core.accounts import LONGEST, check_login, close_session, open_session, record
 from coach.core.db import Database
 from coach.core.db.models import AuditEntry, utcnow
 from coach.programme import casework
@@ -62,7 +62,7 @@ def create_app(settings, db: Optional[Database] = None) -> Starlette:
         nxt = str(form.get("next") or "")
         target = nxt if nxt.startswith("/") and not nxt.startswith("//") else "/alerts"
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(auth.COOKIE, token, max_age=int(IDLE.total_seconds()) * 6, httponly=True,
+        response.set_cookie(auth.COOKIE, token, max_age=int(LONGEST.total_seconds()), httponly=True,
                             samesite="strict", secure=auth.secure_cookies(request, settings))
         response.delete_cookie(auth.LOGIN_COOKIE, path="/login")
         return response
